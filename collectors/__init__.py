@@ -1,0 +1,1 @@
+"""collectors — filled by later issues; see ../shared/DESIGN.md."""

@@ -1,0 +1,1 @@
+"""inventory — filled by later issues; see ../shared/DESIGN.md."""

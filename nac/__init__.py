@@ -1,0 +1,1 @@
+"""nac — filled by later issues; see ../shared/DESIGN.md."""

@@ -1,0 +1,1 @@
+"""playbooks — filled by later issues; see ../shared/DESIGN.md."""

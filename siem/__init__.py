@@ -1,0 +1,1 @@
+"""siem — filled by later issues; see ../shared/DESIGN.md."""

@@ -1,0 +1,116 @@
+"""``simpul up``: the web UI plus every background service in one process.
+
+Domain packages contribute services by exposing ``background_services(app)`` in a
+``<package>.services`` module, returning objects with ``name``, ``start()`` and
+``stop()``. The web server runs in the main thread; Ctrl-C or SIGTERM stops the web
+server first, then the services in reverse start order, then closes the database.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Protocol
+
+from loguru import logger
+
+from simpul import migrate
+from simpul.context import AppContext
+from simpul.db import check_connection
+from simpul.errors import ConfigError, DatabaseError
+
+SERVICE_MODULES = ("collectors.services", "siem.services", "nac.services", "playbooks.services")
+
+
+class BackgroundService(Protocol):
+    """What ``simpul up`` needs from a service: a name and a start/stop pair."""
+
+    name: str
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def discover_services(app: AppContext) -> list[BackgroundService]:
+    """Ask every installed domain package for its background services."""
+    found: list[BackgroundService] = []
+    for module_name in SERVICE_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name in (module_name, module_name.split(".")[0]):
+                continue
+            raise
+        factory = getattr(module, "background_services", None)
+        if factory is not None:
+            found.extend(factory(app))
+    return found
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def prepare_database(app: AppContext, *, migrate_schema: bool) -> None:
+    """Make sure the database answers and has the current schema before anything starts."""
+    check_connection(app.db.engine)
+    if migrate_schema:
+        migrate.upgrade(app.db)
+    elif not migrate.is_current(app.db):
+        raise DatabaseError("database schema is not current: run `simpul db upgrade`")
+
+
+def run_all(app: AppContext, *, migrate: bool = True) -> None:
+    """Serve the web UI and run background services until interrupted."""
+    from waitress import create_server
+
+    from webui import create_app
+
+    prepare_database(app, migrate_schema=migrate)
+    flask_app = create_app(context=app)
+    host, port = app.settings.web_host, app.settings.web_port
+    try:
+        server = create_server(flask_app, host=host, port=port, threads=app.settings.web_threads,
+                               ident="simpul")
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} on {host} is already in use (choose --port)") from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+    started: list[BackgroundService] = []
+    with _sigterm_as_interrupt():
+        try:
+            for service in discover_services(app):
+                service.start()
+                started.append(service)
+                logger.info("started {}", service.name)
+            logger.info("simpul is up: http://{}:{}/ (Ctrl-C stops)", host, port)
+            server.run()
+        except KeyboardInterrupt:
+            logger.info("stopping")
+        finally:
+            server.close()
+            for service in reversed(started):
+                try:
+                    service.stop()
+                    logger.info("stopped {}", service.name)
+                except Exception as exc:  # keep stopping the others
+                    logger.error("stopping {} failed: {}", service.name, exc)
+            app.db.dispose()

@@ -1,0 +1,169 @@
+"""Sign-in by password (session cookie) or API token, and the role/OPD guards for views."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from loguru import logger
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from simpul.audit import Actor
+from simpul.models import Role, User
+from simpul.tokens import authenticate_token
+from simpul.users import authenticate
+from webui.extensions import LANGUAGES, db_session
+
+bp = Blueprint("auth", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+MAX_FAILURES = 5
+LOCKOUT_SECONDS = 15 * 60
+
+
+class LoginThrottle:
+    """Refuse a username+address pair for a while after repeated failed sign-ins."""
+
+    def __init__(self) -> None:
+        self._failures: dict[tuple[str, str], list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str], now: float) -> list[float]:
+        return [t for t in self._failures.get(key, []) if now - t < LOCKOUT_SECONDS]
+
+    def blocked(self, username: str, address: str) -> bool:
+        """True when this pair failed too often in the lockout window."""
+        with self._lock:
+            return len(self._recent((username.lower(), address), time.monotonic())) >= MAX_FAILURES
+
+    def failed(self, username: str, address: str) -> None:
+        """Count one failure."""
+        key, now = (username.lower(), address), time.monotonic()
+        with self._lock:
+            self._failures[key] = [*self._recent(key, now), now]
+
+    def succeeded(self, username: str, address: str) -> None:
+        """Forget failures after a good sign-in."""
+        with self._lock:
+            self._failures.pop((username.lower(), address), None)
+
+
+throttle = LoginThrottle()
+
+
+class LoginForm(FlaskForm):
+    """Username and password; CSRF-protected like every form."""
+
+    username = StringField("username", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("password", validators=[DataRequired(), Length(max=256)])
+
+
+def load_user_from_token(req: Any) -> User | None:
+    """Flask-Login request loader: ``Authorization: Token <key>`` (NetBox's scheme)."""
+    header = req.headers.get("Authorization", "")
+    scheme, _sep, key = header.partition(" ")
+    if scheme.lower() != "token" or not key:
+        return None
+    found = authenticate_token(db_session(), key)
+    if found is None:
+        return None
+    user, token = found
+    db_session().commit()  # last_used_at
+    g.api_token = token
+    return user
+
+
+def current_actor() -> Actor:
+    """The Actor for audit entries made by this request."""
+    channel = "api" if g.get("api_token") is not None else "web"
+    return Actor.for_user(current_user, channel)
+
+
+def roles_required(*roles: Role | str) -> Callable[[F], F]:
+    """Allow only signed-in users with one of *roles* (admins always pass)."""
+    allowed = {str(r) for r in roles} | {Role.ADMIN.value}
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in allowed:
+                abort(403, _("Your role may not use this page."))
+            token = g.get("api_token")
+            if token is not None and not token.write_enabled and request.method not in (
+                "GET", "HEAD", "OPTIONS"
+            ):
+                abort(403, _("This API token is read-only."))
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site relative paths: never an open redirect to another host.
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.netloc and not parts.scheme:
+            return target
+    return url_for("home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Show the sign-in form and sign a user in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        username = form.username.data.strip()
+        address = request.remote_addr or "-"
+        if throttle.blocked(username, address):
+            error = _("Too many failed sign-ins. Try again in 15 minutes.")
+            status = 429
+        else:
+            user = authenticate(db_session(), username, form.password.data)
+            if user is None:
+                throttle.failed(username, address)
+                logger.bind(user=username, address=address).warning("sign-in failed")
+                error = _("Wrong username or password.")
+                status = 401
+            else:
+                throttle.succeeded(username, address)
+                db_session().commit()
+                session.clear()
+                login_user(user)
+                session.permanent = True
+                logger.bind(user=user.username, address=address).info("signed in")
+                return redirect(_safe_next(request.args.get("next")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("login.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Any:
+    """Sign out (POST with CSRF, so no other site can sign a user out)."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+def set_language(code: str) -> Any:
+    """Remember the chosen UI language for this browser session."""
+    if code in LANGUAGES:
+        session["lang"] = code
+    return redirect(_safe_next(request.form.get("next")))

@@ -1,0 +1,34 @@
+"""``/healthz``: liveness plus database status, for load balancers and the NOC."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from simpul import __version__, migrate
+from simpul.db import check_connection
+from simpul.errors import DatabaseError
+from webui.extensions import app_context, csrf
+
+bp = Blueprint("health", __name__)
+
+
+@bp.route("/healthz")
+@csrf.exempt
+def healthz() -> Any:
+    """Answer 200 when the database is reachable and current, 503 otherwise."""
+    db = app_context().db
+    database: dict[str, Any] = {"backend": db.backend}
+    try:
+        database["latency_ms"] = round(check_connection(db.engine), 2)
+        database["revision"] = migrate.current_revision(db)
+        database["head"] = migrate.head_revision(db)
+        database["status"] = "ok" if database["revision"] == database["head"] else "outdated"
+    except DatabaseError as exc:
+        database["status"] = "down"
+        database["error"] = exc.message
+    healthy = database["status"] == "ok"
+    body = {"status": "ok" if healthy else "degraded", "version": __version__,
+            "database": database}
+    return jsonify(body), 200 if healthy else 503
