@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from simpul.errors import ConfigError, DatabaseError
+from simpul.errors import ConfigError, ConflictError, DatabaseError
 from simpul.settings import Settings, ensure_data_dir, validate_database_url
 
 
@@ -44,10 +44,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it over
-    # so every transaction starts explicitly (allocation code may ask for IMMEDIATE).
-    mode = conn.info.get("sqlite_begin", "BEGIN")
-    conn.exec_driver_sql(mode)
+    # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take it over.
+    # Writers start IMMEDIATE: a deferred transaction that later needs the write lock can
+    # fail with "database is locked" at once instead of waiting for busy_timeout.
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, *, settings: Settings | None = None, echo: bool = False) -> Engine:
@@ -101,6 +102,10 @@ def check_connection(engine: Engine) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def _reason(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+
+
 class Database:
     """An engine plus its session factory: one per process and database URL."""
 
@@ -119,13 +124,29 @@ class Database:
         """Return ``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """Yield a session whose work is committed on success and rolled back on error."""
+    def new_session(self, *, write: bool = False) -> Session:
+        """Return a session; ``write=True`` takes SQLite's write lock at BEGIN."""
         session = self.sessionmaker()
+        if write and self.backend == "sqlite":
+            session.connection(execution_options={"sqlite_immediate": True})
+        return session
+
+    @contextmanager
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """Yield a session whose work is committed on success and rolled back on error.
+
+        A unique or foreign-key violation found at commit (two callers racing for the
+        same name) becomes a ConflictError; nothing of the transaction is kept.
+        """
+        session = self.new_session(write=write)
         try:
             yield session
             session.commit()
+        except IntegrityError as exc:
+            session.rollback()
+            raise ConflictError(
+                f"the change conflicts with existing data: {_reason(exc)}"
+            ) from None
         except BaseException:
             session.rollback()
             raise

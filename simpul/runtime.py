@@ -102,10 +102,11 @@ def run_all(app: AppContext, *, migrate: bool = True) -> None:
                 started.append(service)
                 logger.info("started {}", service.name)
             logger.info("simpul is up: http://{}:{}/ (Ctrl-C stops)", host, port)
-            server.run()
+            server.run()  # waitress returns from here on Ctrl-C / SIGTERM
         except KeyboardInterrupt:
-            logger.info("stopping")
+            pass
         finally:
+            logger.info("stopping")
             server.close()
             for service in reversed(started):
                 try:

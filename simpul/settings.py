@@ -122,10 +122,17 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         for key, value in env.items()
         if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX) :].lower() in kinds
     }
-    data_dir = Path(from_env.get("data_dir") or _default_data_dir()).expanduser()
+    explicit_dir = overrides.get("data_dir") or from_env.get("data_dir")
+    data_dir = Path(explicit_dir or _default_data_dir()).expanduser()
     config_path = env.get(f"{ENV_PREFIX}CONFIG")
     candidate = Path(config_path).expanduser() if config_path else data_dir / "simpul.toml"
-    if config_path or candidate.is_file():
+    try:
+        has_file = bool(config_path) or candidate.is_file()
+    except PermissionError:
+        raise ConfigError(
+            f"data directory {data_dir} is not accessible (check its permissions)"
+        ) from None
+    if has_file:
         file_values = _read_toml(candidate)
         unknown = sorted(set(file_values) - set(kinds))
         if unknown:

@@ -9,7 +9,17 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -21,7 +31,7 @@ from simpul.audit import Actor
 from simpul.models import Role, User
 from simpul.tokens import authenticate_token
 from simpul.users import authenticate
-from webui.extensions import LANGUAGES, db_session
+from webui.extensions import LANGUAGES, commit, db_session
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,7 +67,14 @@ class LoginThrottle:
             self._failures.pop((username.lower(), address), None)
 
 
-throttle = LoginThrottle()
+@bp.record_once
+def _install_throttle(state: Any) -> None:
+    # One throttle per app: failures counted in one app (or test) never leak into another.
+    state.app.extensions["login_throttle"] = LoginThrottle()
+
+
+def _throttle() -> LoginThrottle:
+    return current_app.extensions["login_throttle"]
 
 
 class LoginForm(FlaskForm):
@@ -77,7 +94,7 @@ def load_user_from_token(req: Any) -> User | None:
     if found is None:
         return None
     user, token = found
-    db_session().commit()  # last_used_at
+    commit()  # last_used_at
     g.api_token = token
     return user
 
@@ -130,19 +147,19 @@ def login() -> Any:
     if form.validate_on_submit():
         username = form.username.data.strip()
         address = request.remote_addr or "-"
-        if throttle.blocked(username, address):
+        if _throttle().blocked(username, address):
             error = _("Too many failed sign-ins. Try again in 15 minutes.")
             status = 429
         else:
             user = authenticate(db_session(), username, form.password.data)
             if user is None:
-                throttle.failed(username, address)
+                _throttle().failed(username, address)
                 logger.bind(user=username, address=address).warning("sign-in failed")
                 error = _("Wrong username or password.")
                 status = 401
             else:
-                throttle.succeeded(username, address)
-                db_session().commit()
+                _throttle().succeeded(username, address)
+                commit()
                 session.clear()
                 login_user(user)
                 session.permanent = True

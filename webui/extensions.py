@@ -39,8 +39,23 @@ def app_context() -> AppContext:
 def db_session() -> Session:
     """Return this request's database session (one per request, closed on teardown)."""
     if "db_session" not in g:
-        g.db_session = app_context().db.sessionmaker()
+        writes = request.method not in ("GET", "HEAD", "OPTIONS")
+        g.db_session = app_context().db.new_session(write=writes)
     return g.db_session
+
+
+def commit() -> None:
+    """Commit the request's work; a constraint violation becomes a 409 ConflictError."""
+    from sqlalchemy.exc import IntegrityError
+
+    from simpul.errors import ConflictError
+
+    try:
+        db_session().commit()
+    except IntegrityError as exc:
+        db_session().rollback()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise ConflictError(f"the change conflicts with existing data: {reason}") from None
 
 
 def _close_session(exc: BaseException | None) -> None:

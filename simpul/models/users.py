@@ -53,6 +53,14 @@ class User(TimestampMixin, Base):
         """True for Diskominfo staff, who may see every OPD's data."""
         return bool(self.opd and self.opd.is_operator)
 
+    # The session-user protocol web frameworks expect (Flask-Login), without importing one.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        """Return the identifier kept in the signed session cookie."""
+        return str(self.id)
+
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
 
