@@ -51,6 +51,21 @@ def upgrade(db: Database, revision: str = "head") -> str | None:
     return current_revision(db)
 
 
+def revision(db: Database, message: str) -> str:
+    """Autogenerate a migration from the models' difference to *db*; return its path."""
+    check_connection(db.engine)
+    cfg = alembic_config(db)
+    heads = ScriptDirectory.from_config(cfg).get_heads()
+    rev_id = f"{len(list(ScriptDirectory.from_config(cfg).walk_revisions())) + 1:04d}"
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        script = command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id,
+                                  head=heads[0] if heads else "base")
+    if script is None or isinstance(script, list):
+        raise DatabaseError("alembic produced no single revision")
+    return str(script.path)
+
+
 def check(db: Database) -> list[str]:
     """Return the differences between the models and the database (empty when none)."""
     check_connection(db.engine)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up and run simpul with demo data on embedded SQLite; as root, with the lab too.
+# Ctrl-C stops everything it started (the web UI, background services and the lab).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+
+ensure_python
+ensure_system_packages
+cd "$ROOT"
+export SIMPUL_DATA_DIR="${SIMPUL_DATA_DIR:-$ROOT/.simpul}"
+SIMPUL="$VENV/bin/simpul"
+
+log "database and demo data in $SIMPUL_DATA_DIR"
+"$SIMPUL" db upgrade
+"$SIMPUL" demo load
+
+lab_started=0
+if [ "$(id -u)" -eq 0 ] && "$SIMPUL" lab --help >/dev/null 2>&1 && [ "${SIMPUL_DEMO_LAB:-1}" = "1" ]; then
+  log "bringing the lab up (SIMPUL_DEMO_LAB=0 skips it)"
+  if "$SIMPUL" lab up; then lab_started=1; else log "the lab did not come up; continuing without it"; fi
+fi
+cleanup() { if [ $lab_started -eq 1 ]; then log "taking the lab down"; "$SIMPUL" lab down || true; fi; }
+trap cleanup EXIT
+
+log "starting simpul on http://${SIMPUL_WEB_HOST:-127.0.0.1}:${SIMPUL_WEB_PORT:-8080}/"
+"$SIMPUL" up "$@"
