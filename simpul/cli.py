@@ -45,11 +45,13 @@ def _ctx(click_ctx: click.Context) -> AppContext:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--log-level", envvar="SIMPUL_LOG_LEVEL", default="INFO", show_default=True,
               help="Console log level.")
+@click.option("--log-json-file", envvar="SIMPUL_LOG_JSON_FILE", default=None,
+              help="Also write JSON log records to this file.")
 @click.pass_context
-def cli(click_ctx: click.Context, log_level: str) -> None:
+def cli(click_ctx: click.Context, log_level: str, log_json_file: str | None) -> None:
     """simpul — network and data-center infrastructure management for a Diskominfo."""
     click_ctx.ensure_object(dict)
-    setup_logging(log_level, json_file=None)
+    setup_logging(log_level, json_file=log_json_file)
 
 
 @cli.command()
@@ -299,6 +301,7 @@ def up(click_ctx: click.Context, host: str | None, port: int | None, migrate: bo
     from simpul.runtime import run_all
 
     settings = load_settings(web_host=host, web_port=port)
+    setup_logging(settings.log_level, settings.log_json_file or None, force=True)
     app = AppContext.create(settings)
     click_ctx.obj["app"] = app
     run_all(app, migrate=migrate)

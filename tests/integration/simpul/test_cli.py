@@ -15,10 +15,12 @@ SIMPUL = str(Path(sys.executable).parent / "simpul")
 
 
 def run(args: list[str], env: dict[str, str], stdin: str | None = None,
-        user: int | None = None) -> subprocess.CompletedProcess[str]:
+        drop_dac: bool = False) -> subprocess.CompletedProcess[str]:
     cmd = [SIMPUL, *args]
-    if user is not None:
-        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *cmd]
+    if drop_dac:
+        # root bypasses file permissions through CAP_DAC_OVERRIDE; without it (still uid 0,
+        # so the checkout stays readable) permissions apply as for any operator account.
+        cmd = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *cmd]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("SIMPUL_")}
     full_env.update(env)
     return subprocess.run(cmd, env=full_env, input=stdin, capture_output=True, text=True,
@@ -91,18 +93,12 @@ def test_unreachable_database(tmp_path: Path) -> None:
 def test_unwritable_data_directory(tmp_path: Path) -> None:
     locked = tmp_path / "locked"
     locked.mkdir()
+    locked.chmod(stat.S_IRUSR | stat.S_IXUSR)  # r-x: may not create the data dir inside
     env = {"SIMPUL_DATA_DIR": str(locked / "simpul")}
-    if os.geteuid() == 0:
-        # root ignores permissions: run as nobody against a root-owned, read-only directory.
-        if shutil.which("setpriv") is None:
-            pytest.fail("setpriv (util-linux) is needed to drop root for this test")
-        locked.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP
-                     | stat.S_IROTH | stat.S_IXOTH)
-        tmp_path.chmod(0o755)
-        result = run(["db", "upgrade"], env, user=65534)
-    else:
-        locked.chmod(stat.S_IRUSR | stat.S_IXUSR)
-        result = run(["db", "upgrade"], env)
+    is_root = os.geteuid() == 0
+    if is_root and shutil.which("setpriv") is None:
+        pytest.fail("setpriv (util-linux) is needed to drop CAP_DAC_OVERRIDE for this test")
+    result = run(["db", "upgrade"], env, drop_dac=is_root)
     assert_one_line_error(result, "check its permissions")
     assert "data directory" in result.stderr
 
