@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify
+from flask_login import current_user
 
 from simpul import __version__, migrate
 from simpul.db import check_connection
@@ -17,7 +18,11 @@ bp = Blueprint("health", __name__)
 @bp.route("/healthz")
 @csrf.exempt
 def healthz() -> Any:
-    """Answer 200 when the database is reachable and current, 503 otherwise."""
+    """Answer 200 when the database is reachable and current, 503 otherwise.
+
+    Anonymous callers get the statuses only; signed-in users (or tokens) also get the
+    backend, revisions, latency and the connection error.
+    """
     db = app_context().db
     database: dict[str, Any] = {"backend": db.backend}
     try:
@@ -29,6 +34,9 @@ def healthz() -> Any:
         database["status"] = "down"
         database["error"] = exc.message
     healthy = database["status"] == "ok"
+    if not current_user.is_authenticated:
+        # Load balancers need only the status; host names and errors are for staff.
+        database = {"status": database["status"]}
     body = {"status": "ok" if healthy else "degraded", "version": __version__,
             "database": database}
     return jsonify(body), 200 if healthy else 503

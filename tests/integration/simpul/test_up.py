@@ -51,8 +51,7 @@ def test_up_answers_within_10s_and_stops_cleanly(tmp_path: Path, db_url: str) ->
         assert status == 200, f"no HTTP answer on port {port} within 10 s"
         health = json.loads(body)
         assert health["status"] == "ok"
-        assert health["database"]["status"] == "ok"
-        assert health["database"]["revision"] == health["database"]["head"]
+        assert health["database"] == {"status": "ok"}
         login_status, page = _get(f"http://127.0.0.1:{port}/login")
         assert login_status == 200 and b"Masuk" in page
     finally:

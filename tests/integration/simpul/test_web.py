@@ -144,8 +144,17 @@ def test_healthz_reports_database_down(tmp_path) -> None:
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     body = response.get_json()
-    assert body["status"] == "degraded" and body["database"]["status"] == "down"
-    assert "cannot connect" in body["database"]["error"]
+    assert body == {"status": "degraded", "version": body["version"],
+                    "database": {"status": "down"}}  # no host or error text for anonymous
+
+
+def test_healthz_details_for_signed_in_users(client: FlaskClient) -> None:
+    anonymous = client.get("/healthz").get_json()
+    assert anonymous["database"] == {"status": "ok"}
+    login(client, "admin")
+    detailed = client.get("/healthz").get_json()["database"]
+    assert detailed["status"] == "ok" and detailed["revision"] == detailed["head"]
+    assert detailed["backend"] in ("sqlite", "postgresql") and detailed["latency_ms"] >= 0
 
 
 def test_every_ui_string_is_translated() -> None:
