@@ -7,7 +7,6 @@ exit status 1 — a user mistake never shows a traceback.
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from simpul.audit import Actor
 from simpul.context import AppContext
 from simpul.errors import SimpulError
 from simpul.logging import setup_logging
+from simpul.plugins import optional_import
 from simpul.settings import load_settings
 
 # Command groups of other packages, loaded only if the package provides them.
@@ -344,12 +344,7 @@ def _print_rows(rows: list[dict[str, Any]], as_json: bool, columns: tuple[str, .
 
 def _register_plugins() -> None:
     for module_name, attr in PLUGIN_GROUPS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name in (module_name, module_name.split(".")[0]):
-                continue
-            raise
+        module = optional_import(module_name)
         command = getattr(module, attr, None)
         if isinstance(command, click.Command):
             cli.add_command(command)

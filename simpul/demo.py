@@ -6,7 +6,6 @@ demo data (sites, racks, devices, prefixes) through a ``<package>.demo.load_demo
 
 from __future__ import annotations
 
-import importlib
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from simpul.audit import Actor
 from simpul.models import Role
+from simpul.plugins import optional_import
 from simpul.settings import load_settings
 from simpul.tenancy import create_opd, get_opd
 from simpul.users import create_user, get_user
@@ -91,11 +91,7 @@ def load_demo(session: Session, *, admin_password: str | None = None) -> DemoRes
                         password=result.admin_password, full_name=full_name)
             result.created.append(f"user {username}")
     for module_name in DOMAIN_DEMOS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name in (module_name, module_name.split(".")[0]):
-                continue
-            raise
-        result.created.extend(module.load_demo(session))
+        module = optional_import(module_name)
+        if module is not None:
+            result.created.extend(module.load_demo(session))
     return result

@@ -9,7 +9,6 @@ server first, then the services in reverse start order, then closes the database
 from __future__ import annotations
 
 import errno
-import importlib
 import signal
 import threading
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from simpul import migrate
 from simpul.context import AppContext
 from simpul.db import check_connection
 from simpul.errors import ConfigError, DatabaseError
+from simpul.plugins import optional_import
 
 SERVICE_MODULES = ("collectors.services", "siem.services", "nac.services", "playbooks.services")
 
@@ -41,13 +41,7 @@ def discover_services(app: AppContext) -> list[BackgroundService]:
     """Ask every installed domain package for its background services."""
     found: list[BackgroundService] = []
     for module_name in SERVICE_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name in (module_name, module_name.split(".")[0]):
-                continue
-            raise
-        factory = getattr(module, "background_services", None)
+        factory = getattr(optional_import(module_name), "background_services", None)
         if factory is not None:
             found.extend(factory(app))
     return found

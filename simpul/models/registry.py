@@ -12,6 +12,7 @@ import importlib
 from sqlalchemy import MetaData
 
 from simpul.models.base import Base
+from simpul.plugins import optional_import
 
 DOMAIN_MODEL_MODULES = (
     "inventory.models",
@@ -27,9 +28,5 @@ def load_all_models() -> MetaData:
     """Import every package's models and return the shared metadata."""
     importlib.import_module("simpul.models")
     for name in DOMAIN_MODEL_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name not in (name, name.rsplit(".", 1)[0]):
-                raise  # a real missing dependency inside the module: do not hide it
+        optional_import(name)
     return Base.metadata
