@@ -59,9 +59,10 @@ ensure_python() {
 
 ensure_system_packages() {
   # PostgreSQL for the database tests (a throw-away cluster; the service is never used),
-  # util-linux for setpriv; the lab's own list lives in labs/install-deps.sh.
+  # util-linux for setpriv, Chromium for the browser tests (Playwright drives Debian's
+  # build; it never downloads one); the lab's own list lives in labs/install-deps.sh.
   [ "$(id -u)" -eq 0 ] || return 0
-  apt_install postgresql util-linux procps iproute2
+  apt_install postgresql util-linux procps iproute2 chromium fonts-dejavu-core
   if [ -x "$ROOT/labs/install-deps.sh" ]; then
     "$ROOT/labs/install-deps.sh"
   fi

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simpul.errors import ConfigError
 
@@ -41,6 +42,7 @@ class Settings:
     web_threads: int = 8
     session_cookie_secure: bool = False
     default_locale: str = "id"
+    timezone: str = "Asia/Jakarta"
     operator_opd_code: str = "DISKOMINFO"
     config_file: str = ""
 
@@ -147,7 +149,17 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
     if not settings.database_url:
         settings = replace(settings, database_url=f"sqlite:///{settings.data_dir / 'simpul.db'}")
     validate_database_url(settings.database_url)
+    validate_timezone(settings.timezone)
     return settings
+
+
+def validate_timezone(name: str) -> ZoneInfo:
+    """Return the zone for *name* (e.g. Asia/Jakarta, Asia/Makassar) or raise ConfigError."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone {name!r} is unknown (e.g. Asia/Jakarta, Asia/Makassar, "
+                          "Asia/Jayapura)") from None
 
 
 def ensure_data_dir(settings: Settings) -> Path:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, g, jsonify, render_template, request, session
 from flask_babel import Babel
@@ -129,6 +131,16 @@ def init_app(app: Flask) -> None:
 
     app.teardown_appcontext(_close_session)
     app.after_request(_security_headers)
+
+    @app.template_filter("localtime")
+    def _localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """Show a stored UTC time in the office's timezone (WIB by default), labelled."""
+        if value is None:
+            return ""
+        if value.tzinfo is None:  # SQLite hands back naive UTC
+            value = value.replace(tzinfo=UTC)
+        local = value.astimezone(ZoneInfo(app.extensions["simpul"].settings.timezone))
+        return f"{local.strftime(fmt)} {local.tzname()}"
 
     @app.context_processor
     def _template_globals() -> dict[str, Any]:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from simpul.audit import list_entries
 from webui.extensions import db_session
 
 bp = Blueprint("home", __name__)
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Any:
+    """Browsers ask for this path whatever the page says; answer with the same icon."""
+    return redirect(url_for("static", filename="img/simpul.svg"), code=301)
 
 
 @bp.route("/")

@@ -65,6 +65,7 @@ def test_sign_in_and_out(client: FlaskClient) -> None:
     page = client.get("/").get_data(as_text=True)
     assert "Selamat datang, Admin Kominfo" in page
     assert "user.create" in page  # Diskominfo staff see recent changes
+    assert re.search(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d WIB</td>", page)  # local time, labelled
     token = csrf_from(page)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/").status_code == 302

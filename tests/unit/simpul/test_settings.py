@@ -73,3 +73,11 @@ def test_secret_key_is_not_in_repr(tmp_path: Path) -> None:
                                   "SIMPUL_SECRET_KEY": "super-secret-value"})
     assert settings.secret_key == "super-secret-value"
     assert "super-secret-value" not in repr(settings)
+
+
+def test_timezone_defaults_to_wib_and_is_validated(tmp_path: Path) -> None:
+    assert load_settings(env={"SIMPUL_DATA_DIR": str(tmp_path)}).timezone == "Asia/Jakarta"
+    wita = load_settings(env={"SIMPUL_DATA_DIR": str(tmp_path), "SIMPUL_TIMEZONE": "Asia/Makassar"})
+    assert wita.timezone == "Asia/Makassar"
+    with pytest.raises(ConfigError, match="timezone 'Mars/Olympus' is unknown"):
+        load_settings(env={"SIMPUL_DATA_DIR": str(tmp_path), "SIMPUL_TIMEZONE": "Mars/Olympus"})
