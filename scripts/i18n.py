@@ -23,7 +23,7 @@ def main() -> None:
                     "-k", "lazy_gettext", "--no-location", "--omit-header", "-o", str(POT),
                     str(WEBUI)], check=True)
     subprocess.run([*run, "update", "-i", str(POT), "-d", str(WEBUI / "translations"),
-                    "--no-fuzzy-matching"], check=True)
+                    "--no-fuzzy-matching", "--ignore-obsolete"], check=True)
     subprocess.run([*run, "compile", "-d", str(WEBUI / "translations"), "--statistics"],
                    check=True)
 

@@ -115,11 +115,6 @@ def roles_required(*roles: Role | str) -> Callable[[F], F]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if current_user.role not in allowed:
                 abort(403, _("Your role may not use this page."))
-            token = g.get("api_token")
-            if token is not None and not token.write_enabled and request.method not in (
-                "GET", "HEAD", "OPTIONS"
-            ):
-                abort(403, _("This API token is read-only."))
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
