@@ -21,6 +21,8 @@ BLUEPRINT_MODULES = (
     "webui.home",
     "webui.health",
     "webui.api",
+    "webui.admin",
+    "webui.profile",
 )
 
 
