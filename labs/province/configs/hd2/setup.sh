@@ -1,0 +1,7 @@
+#!/bin/sh
+# hd2: start-up addressing (rendered from the topology)
+set -e
+ip link set lo up
+ip link set eth1 up
+ip addr add 10.4.10.11/24 dev eth1
+ip route add default via 10.4.10.1
