@@ -1,0 +1,1 @@
+"""DCIM services: sites, locations, racks, power, devices, interfaces, cables, outlets."""

@@ -1,0 +1,340 @@
+"""Racks, rack reservations, power feeds, rack and power utilisation, rack space finder."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from inventory.choices import FACES, FEED_NAMES, FEED_STATUS, RACK_STATUS
+from inventory.dcim.elevation import best_fit, blocked_units
+from inventory.errors import InUseError
+from inventory.ipam.utilisation import Utilisation
+from inventory.models import (
+    Device,
+    DeviceType,
+    DeviceUnit,
+    Location,
+    PowerFeed,
+    Rack,
+    RackReservation,
+    Site,
+)
+from inventory.service import (
+    LOCK_RACK,
+    FieldErrors,
+    apply,
+    audit,
+    check_choice,
+    check_ref,
+    check_text,
+    check_unique,
+    lock,
+    merge,
+    require,
+    snapshot,
+)
+from simpul.audit import Actor
+from simpul.models import Opd
+
+_RACK_FIELDS = frozenset({"site_id", "location_id", "name", "status", "u_height",
+                          "desc_units", "power_budget_w", "opd_id", "description"})
+
+
+def _validate_rack(session: Session, v: dict[str, Any], current: Rack | None) -> None:
+    errs = FieldErrors()
+    site = check_ref(session, errs, Site, "site_id", v["site_id"])
+    loc = check_ref(session, errs, Location, "location_id", v["location_id"])
+    if loc is not None and site is not None and loc.site_id != site.id:
+        errs.add("location_id", "must be a location of the rack's site")
+    check_text(errs, "name", v["name"], 100)
+    if site is not None and "name" not in errs.errors:
+        check_unique(session, errs, Rack, "name", {"site_id": site.id, "name": v["name"]},
+                     exclude_id=current.id if current else None)
+    check_choice(errs, "status", v["status"], RACK_STATUS)
+    height = v["u_height"]
+    if isinstance(height, bool) or not isinstance(height, int) or not 1 <= height <= 100:
+        errs.add("u_height", "must be a whole number from 1 to 100")
+    elif current is not None:
+        top = session.scalar(select(func.max(DeviceUnit.unit)).where(
+            DeviceUnit.rack_id == current.id))
+        if top is not None and top > height:
+            errs.add("u_height", f"a device occupies U{top}")
+    budget = v["power_budget_w"]
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
+                               or budget < 0):
+        errs.add("power_budget_w", "must be a whole number of watts, or empty")
+    elif budget is not None and current is not None and rack_power_draw(session, current) > budget:
+        errs.add("power_budget_w", "below the rack's current draw")
+    check_ref(session, errs, Opd, "opd_id", v["opd_id"])
+    errs.raise_if_any()
+
+
+def create_rack(session: Session, actor: Actor, *, site_id: int, name: str,
+                location_id: int | None = None, status: str = "active", u_height: int = 42,
+                desc_units: bool = False, power_budget_w: int | None = None,
+                opd_id: int | None = None, description: str = "") -> Rack:
+    """Create a rack (name unique per site)."""
+    values = {"site_id": site_id, "location_id": location_id, "name": name, "status": status,
+              "u_height": u_height, "desc_units": desc_units, "power_budget_w": power_budget_w,
+              "opd_id": opd_id, "description": description}
+    _validate_rack(session, values, None)
+    rack = Rack(**values)
+    session.add(rack)
+    audit(session, actor, "create", rack)
+    return rack
+
+
+def update_rack(session: Session, actor: Actor, rack_id: int, **changes: Any) -> Rack:
+    """Change a rack; it may not shrink below its devices or its budget below its draw."""
+    rack = require(session, Rack, rack_id)
+    values = merge(rack, changes, _RACK_FIELDS)
+    lock(session, LOCK_RACK, rack.id)
+    _validate_rack(session, values, rack)
+    before = snapshot(rack)
+    apply(rack, values)
+    audit(session, actor, "update", rack, before=before)
+    return rack
+
+
+def delete_rack(session: Session, actor: Actor, rack_id: int) -> None:
+    """Delete an empty rack (its feeds and reservations go with it)."""
+    rack = require(session, Rack, rack_id)
+    n = session.scalar(select(func.count()).select_from(Device).where(Device.rack_id == rack.id))
+    if n:
+        raise InUseError(f"rack {rack.name} still holds {n} devices")
+    audit(session, actor, "delete", rack, before=snapshot(rack), deleted=True)
+    session.delete(rack)
+
+
+def get_rack(session: Session, rack_id: int) -> Rack | None:
+    """Return the rack with this id, or None."""
+    return session.get(Rack, rack_id)
+
+
+def list_racks(session: Session, *, site_id: int | None = None) -> Sequence[Rack]:
+    """Return racks by site and name."""
+    stmt = select(Rack).order_by(Rack.site_id, Rack.name)
+    if site_id is not None:
+        stmt = stmt.where(Rack.site_id == site_id)
+    return session.scalars(stmt).all()
+
+
+# --- power -------------------------------------------------------------------------------
+
+def rack_power_draw(session: Session, rack: Rack, *, exclude_device_id: int | None = None
+                    ) -> int:
+    """Return the summed typical draw (W) of the devices in *rack*."""
+    stmt = (select(func.coalesce(func.sum(DeviceType.power_draw_w), 0))
+            .select_from(Device).join(DeviceType, Device.device_type_id == DeviceType.id)
+            .where(Device.rack_id == rack.id))
+    if exclude_device_id is not None:
+        stmt = stmt.where(Device.id != exclude_device_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def rack_power_limit(session: Session, rack: Rack) -> int | None:
+    """Return the watts the rack may draw: its budget and each feed's capacity, lowest.
+
+    Feeds A and B are redundant (2N): each must carry the whole rack if the other fails,
+    so every feed's capacity is a limit. None when neither budget nor feeds are known.
+    """
+    limits = [f.available_w for f in list_power_feeds(session, rack.id)]
+    if rack.power_budget_w is not None:
+        limits.append(rack.power_budget_w)
+    return min(limits) if limits else None
+
+
+def power_utilisation(session: Session, rack: Rack) -> dict[str, Utilisation]:
+    """Return draw vs limit for the rack ("budget") and per feed ("A", "B")."""
+    draw = rack_power_draw(session, rack)
+    result: dict[str, Utilisation] = {}
+    if rack.power_budget_w is not None:
+        result["budget"] = Utilisation(draw, rack.power_budget_w)
+    for feed in list_power_feeds(session, rack.id):
+        result[feed.name] = Utilisation(draw, feed.available_w)
+    return result
+
+
+_FEED_FIELDS = frozenset({"name", "status", "voltage", "amperage", "max_utilization"})
+
+
+def _validate_feed(session: Session, rack: Rack, v: dict[str, Any],
+                   current: PowerFeed | None) -> None:
+    errs = FieldErrors()
+    check_choice(errs, "name", v["name"], FEED_NAMES)
+    check_choice(errs, "status", v["status"], FEED_STATUS)
+    for field, lo, hi in (("voltage", 1, 1000), ("amperage", 1, 1000),
+                          ("max_utilization", 1, 100)):
+        value = v[field]
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            errs.add(field, f"must be a whole number from {lo} to {hi}")
+    if not errs:
+        check_unique(session, errs, PowerFeed, "name", {"rack_id": rack.id, "name": v["name"]},
+                     exclude_id=current.id if current else None,
+                     message=f"rack {rack.name} already has feed {v['name']}")
+        capacity = v["voltage"] * v["amperage"] * v["max_utilization"] // 100
+        if rack_power_draw(session, rack) > capacity:
+            errs.add("amperage", f"{capacity} W is below the rack's current draw")
+    errs.raise_if_any()
+
+
+def create_power_feed(session: Session, actor: Actor, *, rack_id: int, name: str,
+                      status: str = "active", voltage: int = 230, amperage: int = 16,
+                      max_utilization: int = 80) -> PowerFeed:
+    """Add feed A or B to a rack."""
+    rack = require(session, Rack, rack_id, "rack_id")
+    values = {"name": name, "status": status, "voltage": voltage, "amperage": amperage,
+              "max_utilization": max_utilization}
+    lock(session, LOCK_RACK, rack.id)
+    _validate_feed(session, rack, values, None)
+    feed = PowerFeed(rack_id=rack.id, **values)
+    session.add(feed)
+    audit(session, actor, "create", feed)
+    return feed
+
+
+def update_power_feed(session: Session, actor: Actor, feed_id: int,
+                      **changes: Any) -> PowerFeed:
+    """Change a feed; it may not drop below the rack's draw."""
+    feed = require(session, PowerFeed, feed_id)
+    rack = require(session, Rack, feed.rack_id, "rack_id")
+    values = merge(feed, changes, _FEED_FIELDS)
+    lock(session, LOCK_RACK, rack.id)
+    _validate_feed(session, rack, values, feed)
+    before = snapshot(feed)
+    apply(feed, values)
+    audit(session, actor, "update", feed, before=before)
+    return feed
+
+
+def delete_power_feed(session: Session, actor: Actor, feed_id: int) -> None:
+    """Remove a feed."""
+    feed = require(session, PowerFeed, feed_id)
+    audit(session, actor, "delete", feed, before=snapshot(feed), deleted=True)
+    session.delete(feed)
+
+
+def list_power_feeds(session: Session, rack_id: int) -> Sequence[PowerFeed]:
+    """Return a rack's feeds, A first."""
+    return session.scalars(select(PowerFeed).where(PowerFeed.rack_id == rack_id)
+                           .order_by(PowerFeed.name)).all()
+
+
+# --- reservations ------------------------------------------------------------------------
+
+def reserved_units(session: Session, rack_id: int, *, for_opd: int | None = None,
+                   exclude_id: int | None = None) -> dict[int, RackReservation]:
+    """Return unit -> reservation for a rack, skipping those held for *for_opd*."""
+    stmt = select(RackReservation).where(RackReservation.rack_id == rack_id)
+    if exclude_id is not None:
+        stmt = stmt.where(RackReservation.id != exclude_id)
+    held: dict[int, RackReservation] = {}
+    for res in session.scalars(stmt):
+        if for_opd is not None and res.opd_id == for_opd:
+            continue
+        for unit in res.units:
+            held[unit] = res
+    return held
+
+
+def reserve_rack_units(session: Session, actor: Actor, *, rack_id: int, units: list[int],
+                       opd_id: int | None = None, description: str = "",
+                       expires_at: datetime | None = None) -> RackReservation:
+    """Hold free units of a rack for an OPD (both faces), optionally until *expires_at*."""
+    rack = require(session, Rack, rack_id, "rack_id")
+    lock(session, LOCK_RACK, rack.id)
+    errs = FieldErrors()
+    if not units or not all(isinstance(u, int) and not isinstance(u, bool) for u in units):
+        errs.add("units", "a list of unit numbers is required")
+    else:
+        bad = sorted(u for u in units if not 1 <= u <= rack.u_height)
+        if bad:
+            errs.add("units", f"U{bad[0]} is outside rack {rack.name} (1-{rack.u_height})")
+        busy = sorted(set(session.scalars(select(DeviceUnit.unit).where(
+            DeviceUnit.rack_id == rack.id, DeviceUnit.unit.in_(units)))))
+        if busy:
+            errs.add("units", f"U{busy[0]} is occupied by a device")
+        taken = sorted(set(units) & set(reserved_units(session, rack.id)))
+        if taken:
+            errs.add("units", f"U{taken[0]} is already reserved")
+    check_ref(session, errs, Opd, "opd_id", opd_id)
+    if expires_at is not None and (not isinstance(expires_at, datetime)
+                                   or expires_at.tzinfo is None):
+        errs.add("expires_at", "must be a timezone-aware time")
+    errs.raise_if_any()
+    res = RackReservation(rack_id=rack.id, units=sorted(set(units)), opd_id=opd_id,
+                          description=description, expires_at=expires_at)
+    session.add(res)
+    audit(session, actor, "reserve", res)
+    return res
+
+
+def release_rack_reservation(session: Session, actor: Actor, reservation_id: int) -> None:
+    """Free the units of a reservation."""
+    res = require(session, RackReservation, reservation_id)
+    audit(session, actor, "release", res, before=snapshot(res), deleted=True)
+    session.delete(res)
+
+
+# --- utilisation and the space finder ----------------------------------------------------
+
+def rack_utilisation(session: Session, rack: Rack) -> dict[str, Utilisation]:
+    """Return used units over height for each face ("front", "rear")."""
+    rows = dict(session.execute(select(DeviceUnit.face, func.count()).where(
+        DeviceUnit.rack_id == rack.id).group_by(DeviceUnit.face)).all())
+    return {face: Utilisation(int(rows.get(face, 0)), rack.u_height) for face in FACES}
+
+
+@dataclass(frozen=True)
+class RackSpace:
+    """A place a device fits: rack, lowest unit, the free run it sits in, power left."""
+
+    rack: Rack
+    position: int
+    run_length: int
+    power_headroom_w: int | None  # None: the rack has no power limit
+
+
+def find_rack_space(session: Session, *, u_height: int, face: str = "front",
+                    full_depth: bool = True, power_w: int = 0, site_id: int | None = None,
+                    opd_id: int | None = None) -> list[RackSpace]:
+    """Return racks with *u_height* contiguous free units on *face*, best fit first.
+
+    Best fit: the smallest free run that holds the device, then the least power headroom
+    that suffices, so big runs and big power budgets stay free for big requests. Racks of
+    another OPD and units reserved for another OPD are skipped.
+    """
+    errs = FieldErrors()
+    if isinstance(u_height, bool) or not isinstance(u_height, int) or not 1 <= u_height <= 100:
+        errs.add("u_height", "must be a whole number from 1 to 100")
+    check_choice(errs, "face", face, FACES)
+    if isinstance(power_w, bool) or not isinstance(power_w, int) or power_w < 0:
+        errs.add("power_w", "must be a whole number of watts")
+    errs.raise_if_any()
+    stmt = select(Rack).where(Rack.status.in_(("active", "available"))).order_by(Rack.name)
+    if site_id is not None:
+        stmt = stmt.where(Rack.site_id == site_id)
+    if opd_id is not None:
+        stmt = stmt.where((Rack.opd_id.is_(None)) | (Rack.opd_id == opd_id))
+    found = []
+    for rack in session.scalars(stmt):
+        limit = rack_power_limit(session, rack)
+        headroom = None if limit is None else limit - rack_power_draw(session, rack)
+        if headroom is not None and headroom < power_w:
+            continue
+        slots = session.execute(select(DeviceUnit.face, DeviceUnit.unit).where(
+            DeviceUnit.rack_id == rack.id)).all()
+        blocked = blocked_units(((f, u) for f, u in slots), face, full_depth)
+        blocked |= set(reserved_units(session, rack.id, for_opd=opd_id))
+        fit = best_fit(rack.u_height, blocked, u_height)
+        if fit is not None:
+            found.append(RackSpace(rack, fit[0], fit[1], headroom))
+    big = 1 << 62
+    found.sort(key=lambda s: (s.run_length, big if s.power_headroom_w is None
+                              else s.power_headroom_w, s.rack.name))
+    return found

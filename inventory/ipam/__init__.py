@@ -1,0 +1,1 @@
+"""IPAM services: VRFs, VLANs, prefixes, addresses, ranges, allocation, utilisation."""

@@ -1,0 +1,221 @@
+"""Next free address and next free child prefix, reservations and releases.
+
+Set-based, as NetBox: free space = the prefix minus its addresses, ranges (and, for a
+container, its child prefixes) as a ``netaddr.IPSet``. Only used space is loaded, so the
+cost is O(used entries) and an empty /8 or IPv6 /32 answers at once; the free set is
+walked CIDR by CIDR, never address by address over the whole prefix.
+
+Allocation is one transaction under a lock (see ``inventory.service.lock``): lock the
+VRF's address (or prefix) space, recompute, insert. A full prefix raises a 409.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import netaddr
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inventory.addressing import excluded_addresses, from_hex
+from inventory.errors import InUseError, NoPrefixSpaceError, PrefixFullError
+from inventory.ipam.addresses import create_ip_address, delete_ip_address, validate_ip
+from inventory.ipam.prefixes import child_prefixes_query, delete_prefix, insert_prefix
+from inventory.models import IpAddress, IpRange, Prefix
+from inventory.service import (
+    LOCK_ADDRESSES,
+    LOCK_PREFIXES,
+    audit,
+    invalid,
+    lock,
+    require,
+)
+from simpul.audit import Actor
+
+
+def used_space(session: Session, prefix: Prefix) -> netaddr.IPSet:
+    hexes = session.scalars(select(IpAddress.ip_hex).where(
+        IpAddress.vrf_key == prefix.vrf_key, IpAddress.family == prefix.family,
+        IpAddress.ip_hex.between(prefix.network_hex, prefix.last_hex)))
+    return netaddr.IPSet(netaddr.IPAddress(from_hex(h), prefix.family) for h in hexes)
+
+
+def range_space(session: Session, prefix: Prefix) -> netaddr.IPSet:
+    rows = session.execute(select(IpRange.start_hex, IpRange.end_hex).where(
+        IpRange.vrf_key == prefix.vrf_key, IpRange.family == prefix.family,
+        IpRange.start_hex <= prefix.last_hex, IpRange.end_hex >= prefix.network_hex))
+    found = netaddr.IPSet()
+    for start, end in rows:
+        found.add(netaddr.IPRange(netaddr.IPAddress(from_hex(start), prefix.family),
+                                  netaddr.IPAddress(from_hex(end), prefix.family)))
+    return found
+
+
+def child_space(session: Session, prefix: Prefix) -> netaddr.IPSet:
+    stmt = child_prefixes_query(prefix).with_only_columns(Prefix.prefix)
+    return netaddr.IPSet(session.scalars(stmt))
+
+
+def get_available_ips(session: Session, prefix: Prefix) -> netaddr.IPSet:
+    """Return the free addresses of *prefix* as an IPSet (empty when full).
+
+    Free = prefix - addresses - ranges - (for containers) child prefixes - the network
+    and broadcast (IPv4) or subnet-router anycast (IPv6) address, which stay usable in
+    /31, /32, /127, /128 and pools.
+    """
+    net = netaddr.IPNetwork(prefix.prefix)
+    free = netaddr.IPSet([net])
+    free -= used_space(session, prefix)
+    free -= range_space(session, prefix)
+    if prefix.status == "container":
+        free -= child_space(session, prefix)
+    for addr in excluded_addresses(net, is_pool=prefix.is_pool):
+        free.remove(addr)
+    return free
+
+
+def iter_free(free: netaddr.IPSet) -> Iterator[netaddr.IPAddress]:
+    """Yield free addresses lowest first, walking the set's CIDRs lazily."""
+    for cidr in free.iter_cidrs():
+        yield from cidr
+
+
+def first_available_ips(session: Session, prefix: Prefix, count: int = 1
+                        ) -> list[netaddr.IPAddress]:
+    """Return up to *count* lowest free addresses of *prefix*."""
+    found: list[netaddr.IPAddress] = []
+    for addr in iter_free(get_available_ips(session, prefix)):
+        if len(found) == count:
+            break
+        found.append(addr)
+    return found
+
+
+def allocate_next_ip(session: Session, actor: Actor, prefix_id: int, *, count: int = 1,
+                     status: str = "active", role: str = "", dns_name: str = "",
+                     interface_id: int | None = None, opd_id: int | None = None,
+                     description: str = "", expires_at: datetime | None = None
+                     ) -> list[IpAddress]:
+    """Create the next *count* free addresses of a prefix, lowest first, all or none.
+
+    Raises:
+        InventoryValidationError: count below 1, a container prefix, or bad fields.
+        PrefixFullError: fewer than *count* addresses are free (409).
+    """
+    prefix = require(session, Prefix, prefix_id, "prefix_id")
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise invalid("count", "must be a whole number of at least 1")
+    if prefix.status == "container":
+        raise invalid("prefix_id", f"{prefix.prefix} is a container; allocate from one of "
+                                   "its child prefixes")
+    lock(session, LOCK_ADDRESSES, prefix.vrf_key)
+    addresses = first_available_ips(session, prefix, count)
+    if len(addresses) < count:
+        if not addresses:
+            raise PrefixFullError(f"{prefix.prefix} has no free address",
+                                  errors={"prefix_id": ["no free address"]})
+        raise PrefixFullError(f"{prefix.prefix} has only {len(addresses)} free addresses, "
+                              f"{count} asked", errors={"count": ["not enough free"]})
+    created = []
+    for addr in addresses:
+        values = {"address": f"{addr}/{prefix.prefix_length}", "vrf_id": prefix.vrf_id,
+                  "status": status, "role": role, "dns_name": dns_name,
+                  "interface_id": interface_id, "opd_id": opd_id,
+                  "description": description, "expires_at": expires_at}
+        cols = validate_ip(session, values, None)
+        ip = IpAddress(**{**values, **cols})
+        session.add(ip)
+        audit(session, actor, "allocate", ip)
+        created.append(ip)
+    return created
+
+
+def get_available_prefixes(session: Session, prefix: Prefix) -> netaddr.IPSet:
+    """Return the space of *prefix* not covered by child prefixes (same VRF)."""
+    free = netaddr.IPSet([netaddr.IPNetwork(prefix.prefix)])
+    free -= child_space(session, prefix)
+    return free
+
+
+def first_available_prefix(free: netaddr.IPSet, prefix_length: int
+                           ) -> netaddr.IPNetwork | None:
+    """Return the lowest CIDR of *prefix_length* inside *free*, or None."""
+    for cidr in free.iter_cidrs():
+        if cidr.prefixlen <= prefix_length:
+            return netaddr.IPNetwork(f"{cidr.network}/{prefix_length}")
+    return None
+
+
+def allocate_next_prefix(session: Session, actor: Actor, parent_id: int, prefix_length: int,
+                         *, status: str = "active", role: str = "", is_pool: bool = False,
+                         opd_id: int | None = None, vlan_id: int | None = None,
+                         site_id: int | None = None, description: str = "",
+                         expires_at: datetime | None = None) -> Prefix:
+    """Create the lowest free child of *prefix_length* inside a container prefix.
+
+    Raises:
+        InventoryValidationError: the parent is not a container, or a bad length.
+        NoPrefixSpaceError: no free child of that length (409).
+    """
+    parent = require(session, Prefix, parent_id, "parent_id")
+    max_len = 32 if parent.family == 4 else 128
+    if (isinstance(prefix_length, bool) or not isinstance(prefix_length, int)
+            or not parent.prefix_length < prefix_length <= max_len):
+        raise invalid("prefix_length",
+                      f"must be between {parent.prefix_length + 1} and {max_len}")
+    if parent.status != "container":
+        raise invalid("parent_id", f"{parent.prefix} is {parent.status}; only a container "
+                                   "can hold child prefixes")
+    lock(session, LOCK_PREFIXES, parent.vrf_key)
+    child = first_available_prefix(get_available_prefixes(session, parent), prefix_length)
+    if child is None:
+        raise NoPrefixSpaceError(f"{parent.prefix} has no free /{prefix_length}",
+                                 errors={"prefix_length": [f"no free /{prefix_length}"]})
+    values: dict[str, Any] = {"status": status, "role": role, "is_pool": is_pool,
+                              "opd_id": opd_id, "vlan_id": vlan_id, "site_id": site_id,
+                              "description": description, "expires_at": expires_at}
+    return insert_prefix(session, actor, child, parent.vrf_id, values)
+
+
+# --- reservations ------------------------------------------------------------------------
+
+def reserve_ip(session: Session, actor: Actor, address: str, *, vrf_id: int | None = None,
+               opd_id: int | None = None, description: str = "",
+               expires_at: datetime | None = None) -> IpAddress:
+    """Hold one named address (status reserved), optionally until *expires_at*."""
+    return create_ip_address(session, actor, address=address, vrf_id=vrf_id,
+                             status="reserved", opd_id=opd_id, description=description,
+                             expires_at=expires_at)
+
+
+def reserve_prefix(session: Session, actor: Actor, parent_id: int, prefix_length: int, *,
+                   opd_id: int | None = None, description: str = "",
+                   expires_at: datetime | None = None) -> Prefix:
+    """Hold the next free child prefix (status reserved), e.g. for an incidental event."""
+    return allocate_next_prefix(session, actor, parent_id, prefix_length, status="reserved",
+                                opd_id=opd_id, description=description, expires_at=expires_at)
+
+
+def release_ip(session: Session, actor: Actor, ip_id: int) -> None:
+    """Give an address back to its prefix (NetBox: delete it)."""
+    delete_ip_address(session, actor, ip_id)
+
+
+def release_prefix(session: Session, actor: Actor, prefix_id: int) -> None:
+    """Give a prefix back to its parent; refused while it holds addresses or prefixes.
+
+    Raises:
+        InUseError: the prefix still holds addresses, ranges or child prefixes.
+    """
+    prefix = require(session, Prefix, prefix_id)
+    lock(session, LOCK_PREFIXES, prefix.vrf_key)
+    holds = session.scalar(select(IpAddress.id).where(
+        IpAddress.vrf_key == prefix.vrf_key, IpAddress.family == prefix.family,
+        IpAddress.ip_hex.between(prefix.network_hex, prefix.last_hex)).limit(1))
+    child = session.scalar(child_prefixes_query(prefix).limit(1))
+    if holds is not None or child is not None:
+        raise InUseError(f"{prefix.prefix} is still in use; release what it holds first")
+    delete_prefix(session, actor, prefix.id)
+
