@@ -50,9 +50,15 @@ ensure_python() {
   local stamp="$VENV/.simpul-installed" want
   want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    log "installing simpul and its Python dependencies into .venv"
-    "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -e "$ROOT[dev]" --config-settings editable_mode=compat
+    log "installing simpul and its Python dependencies into .venv (log: .venv/pip.log)"
+    # setuptools' editable-mode warnings are noise to a user; show the log only on failure.
+    if ! { "$VENV/bin/python" -m pip install -q --upgrade pip &&
+           "$VENV/bin/python" -m pip install -q -e "$ROOT[dev]" \
+             --config-settings editable_mode=compat; } > "$VENV/pip.log" 2>&1; then
+      cat "$VENV/pip.log" >&2
+      echo "pip install failed (see above)" >&2
+      exit 1
+    fi
     echo "$want" > "$stamp"
   fi
 }

@@ -22,5 +22,5 @@ fi
 cleanup() { if [ $lab_started -eq 1 ]; then log "taking the lab down"; "$SIMPUL" lab down || true; fi; }
 trap cleanup EXIT
 
-log "starting simpul on http://${SIMPUL_WEB_HOST:-127.0.0.1}:${SIMPUL_WEB_PORT:-8080}/"
+log "starting simpul (the URL follows; sign in with the admin password above)"
 "$SIMPUL" up "$@"

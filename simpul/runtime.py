@@ -48,18 +48,26 @@ def discover_services(app: AppContext) -> list[BackgroundService]:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
+def _stop_signals_interrupt() -> Iterator[None]:
+    """Make SIGINT and SIGTERM both stop the server cleanly.
+
+    SIGINT is set explicitly because a process started in the background by a
+    non-interactive shell inherits it as ignored, and Python then never raises
+    KeyboardInterrupt: Ctrl-C to the process group would do nothing.
+    """
+
     def handler(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def prepare_database(app: AppContext, *, migrate_schema: bool) -> None:
@@ -89,7 +97,7 @@ def run_all(app: AppContext, *, migrate: bool = True) -> None:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
     started: list[BackgroundService] = []
-    with _sigterm_as_interrupt():
+    with _stop_signals_interrupt():
         try:
             for service in discover_services(app):
                 service.start()

@@ -102,3 +102,26 @@ def test_bad_port_is_refused(tmp_path: Path, port: str) -> None:
                             env=_env(tmp_path, f"sqlite:///{tmp_path / 'z.db'}"),
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2 and "Invalid value for '--port'" in result.stderr
+
+
+def test_sigint_works_even_when_inherited_as_ignored(tmp_path: Path) -> None:
+    """A shell's `cmd &` starts children with SIGINT ignored; Ctrl-C must still stop us."""
+    port = free_port()
+    proc = subprocess.Popen([SIMPUL, "up", "--port", str(port)],
+                            env=_env(tmp_path, f"sqlite:///{tmp_path / 'i.db'}"),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            _get(f"http://127.0.0.1:{port}/healthz")
+            break
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    try:
+        output = proc.communicate(timeout=15)[0]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("simpul up ignored SIGINT")
+    assert proc.returncode == 0 and "stopping" in output
