@@ -29,7 +29,7 @@ def healthz() -> Any:
         database["latency_ms"] = round(check_connection(db.engine), 2)
         database["revision"] = migrate.current_revision(db)
         database["head"] = migrate.head_revision(db)
-        database["status"] = "ok" if database["revision"] == database["head"] else "outdated"
+        database["status"] = "ok" if migrate.is_current(db) else "outdated"
     except DatabaseError as exc:
         database["status"] = "down"
         database["error"] = exc.message

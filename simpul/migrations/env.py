@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import Connection
 
 from simpul.db import make_engine
-from simpul.models.registry import load_all_models
+from simpul.models.registry import load_all_models, table_packages
 
 config = context.config
 target_metadata = load_all_models()
+
+
+def _include_object(obj: Any, name: str | None, type_: str, reflected: bool,
+                    compare_to: Any) -> bool:
+    """When writing one package's revision, look only at that package's tables."""
+    only = config.attributes.get("only_package")
+    if only is None:
+        return True
+    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
+    return table_packages().get(table or "") == only
 
 
 def _configure(connection: Connection) -> None:
@@ -20,6 +32,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         compare_server_default=True,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

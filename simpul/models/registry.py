@@ -24,6 +24,20 @@ DOMAIN_MODEL_MODULES = (
 )
 
 
+def table_packages() -> dict[str, str]:
+    """Map every table name to the top-level package whose model defines it."""
+    load_all_models()
+    owners: dict[str, str] = {}
+    for mapper in Base.registry.mappers:
+        package = mapper.class_.__module__.split(".", 1)[0]
+        for table in mapper.tables:
+            owners[table.name] = package
+    for table in Base.metadata.tables.values():  # plain Table() objects say so in info
+        if "package" in table.info:
+            owners[table.name] = table.info["package"]
+    return owners
+
+
 def load_all_models() -> MetaData:
     """Import every package's models and return the shared metadata."""
     importlib.import_module("simpul.models")
