@@ -27,6 +27,7 @@ from simpul.settings import load_settings
 PLUGIN_GROUPS = (
     ("labs.cli", "lab"),
     ("inventory.cli", "inventory"),
+    ("inventory.cli", "ipam"),
     ("playbooks.cli", "run"),
     ("collectors.cli", "collectors"),
     ("siem.cli", "siem"),

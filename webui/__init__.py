@@ -13,9 +13,10 @@ from flask import Flask
 
 from simpul.context import AppContext
 from simpul.logging import setup_logging
+from simpul.plugins import optional_import
 from simpul.settings import resolve_secret_key
 
-# Blueprints of later issues are added here; each module exposes ``bp``.
+# Each module exposes ``bp`` and may expose ``NAV`` (menu entries, see webui.nav).
 BLUEPRINT_MODULES = (
     "webui.auth",
     "webui.home",
@@ -23,6 +24,16 @@ BLUEPRINT_MODULES = (
     "webui.api",
     "webui.admin",
     "webui.profile",
+)
+# Domains that land issue by issue; registered when present.
+OPTIONAL_BLUEPRINT_MODULES = (
+    "webui.inventory_api",
+    "webui.dcim",
+    "webui.ipam",
+    "webui.helpdesk",
+    "webui.nac",
+    "webui.noc",
+    "webui.siem",
 )
 
 
@@ -54,8 +65,12 @@ def create_app(test_config: dict[str, Any] | None = None, *,
     app.extensions["simpul"] = app_ctx
 
     from webui import extensions
+    from webui.nav import register_nav
 
     extensions.init_app(app)
-    for name in BLUEPRINT_MODULES:
-        app.register_blueprint(importlib.import_module(name).bp)
+    modules = [importlib.import_module(name) for name in BLUEPRINT_MODULES]
+    modules += [m for m in map(optional_import, OPTIONAL_BLUEPRINT_MODULES) if m is not None]
+    for module in modules:
+        app.register_blueprint(module.bp)
+    register_nav(app, modules)
     return app

@@ -17,8 +17,10 @@ from simpul.tenancy import list_opds
 from simpul.users import create_user, list_users, update_user
 from webui.auth import current_actor, roles_required
 from webui.extensions import commit, db_session
+from webui.nav import NavItem
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+NAV = [NavItem("admin.users", _l("Users"), frozenset({Role.ADMIN.value}), order=900)]
 
 
 def _opd_choices() -> list[str]:

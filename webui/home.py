@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from simpul.audit import list_entries
 from webui.extensions import db_session
+from webui.nav import NavItem
 
 bp = Blueprint("home", __name__)
+NAV = [NavItem("home.index", _l("Dashboard"), order=0)]
 
 
 @bp.route("/favicon.ico")

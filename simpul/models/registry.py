@@ -20,7 +20,7 @@ DOMAIN_MODEL_MODULES = (
     "collectors.models",
     "siem.models",
     "nac.models",
-    "webui.models",
+    "webui.helpdesk.models",
 )
 
 

@@ -49,6 +49,7 @@ def signed_in(app: Flask, username: str) -> FlaskClient:
 
 def test_admin_creates_and_edits_users(app: Flask, app_context: AppContext) -> None:
     client = signed_in(app, "admin")
+    assert 'href="/admin/users"' in client.get("/").get_data(as_text=True)  # in the menu
     token = csrf(client, "/admin/users")
     created = client.post("/admin/users", data={
         "csrf_token": token, "username": "sari", "full_name": "Sari", "email": "",
