@@ -17,7 +17,13 @@ log "database and demo data in $SIMPUL_DATA_DIR"
 lab_started=0
 if [ "$(id -u)" -eq 0 ] && "$SIMPUL" lab --help >/dev/null 2>&1 && [ "${SIMPUL_DEMO_LAB:-1}" = "1" ]; then
   log "bringing the lab up (SIMPUL_DEMO_LAB=0 skips it)"
-  if "$SIMPUL" lab up; then lab_started=1; else log "the lab did not come up; continuing without it"; fi
+  if "$SIMPUL" lab up; then
+    lab_started=1
+    # The lab's nodes send syslog to the management gateway; listen there.
+    export SIMPUL_SYSLOG_HOST="${SIMPUL_SYSLOG_HOST:-172.20.20.1}"
+  else
+    log "the lab did not come up; continuing without it"
+  fi
 fi
 cleanup() { if [ $lab_started -eq 1 ]; then log "taking the lab down"; "$SIMPUL" lab down || true; fi; }
 trap cleanup EXIT

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.envs import QUIET_LISTENERS
 from tests.pgcluster import free_port
 
 CHROMIUM = os.environ.get("SIMPUL_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -48,7 +49,8 @@ def live_server() -> Iterator[LiveServer]:
     simpul = str(Path(sys.executable).parent / "simpul")
     data_dir = Path(tempfile.mkdtemp(prefix="simpul-e2e-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIMPUL_")}
-    env.update({"SIMPUL_DATA_DIR": str(data_dir), "SIMPUL_DEMO_ADMIN_PASSWORD": DEMO_PASSWORD})
+    env.update({"SIMPUL_DATA_DIR": str(data_dir), "SIMPUL_DEMO_ADMIN_PASSWORD": DEMO_PASSWORD,
+                **QUIET_LISTENERS})
     subprocess.run([simpul, "demo", "load"], env=env, check=True, capture_output=True)
     port = free_port()
     proc = subprocess.Popen([simpul, "up", "--port", str(port)], env=env,

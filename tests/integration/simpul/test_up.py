@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.envs import QUIET_LISTENERS
 from tests.pgcluster import free_port
 
 SIMPUL = str(Path(sys.executable).parent / "simpul")
@@ -22,7 +23,8 @@ SIMPUL = str(Path(sys.executable).parent / "simpul")
 
 def _env(tmp_path: Path, db_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIMPUL_")}
-    env.update({"SIMPUL_DATA_DIR": str(tmp_path / "data"), "SIMPUL_DATABASE_URL": db_url})
+    env.update({"SIMPUL_DATA_DIR": str(tmp_path / "data"), "SIMPUL_DATABASE_URL": db_url,
+                **QUIET_LISTENERS})
     return env
 
 

@@ -1,7 +1,12 @@
 """siem: events and sources
 
-Revision ID: 0003
-Revises: 0002
+Normalised events (indexed columns, the flat ECS-style document as JSON, the raw line)
+and per-source counters. Event row ids are assigned by the writer (time-ordered
+BIGINT), so the key has no sequence on either backend.
+
+Revision ID: siem_0001
+Revises:
+Depends on: 0002
 Create Date: 2026-11-23 11:11:24.273183
 """
 
@@ -13,10 +18,10 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0003'
-down_revision: str | None = '0002'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision: str = 'siem_0001'
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = ('siem',)
+depends_on: str | Sequence[str] | None = '0002'
 
 
 def upgrade() -> None:

@@ -1,0 +1,118 @@
+"""``simpul siem``: run the listeners, import files, show counters."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from types import FrameType
+
+import click
+
+from siem.enrich import build_registry
+from siem.settings import load_siem_settings
+from siem.spool import spool_status
+from simpul.context import AppContext
+from simpul.runtime import prepare_database
+
+siem = click.Group("siem", help="SIEM: syslog listeners, log import, event counters.")
+
+
+def _app(click_ctx: click.Context) -> AppContext:
+    obj = click_ctx.ensure_object(dict)
+    if "app" not in obj:
+        obj["app"] = AppContext.create()
+    return obj["app"]
+
+
+@siem.command("run")
+@click.option("--migrate/--no-migrate", default=True, show_default=True,
+              help="Upgrade the database schema before starting.")
+@click.pass_context
+def run_cmd(click_ctx: click.Context, migrate: bool) -> None:
+    """Run the syslog listeners and the event writer in the foreground (Ctrl-C stops)."""
+    from siem.service import SiemService
+
+    app = _app(click_ctx)
+    prepare_database(app, migrate_schema=migrate)
+    service = SiemService(app)
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        service.start()
+        click.echo(f"siem running: {', '.join(f'{k} {v}' for k, v in service.ports.items())}"
+                   f" on {service.siem.syslog_host} (Ctrl-C stops)", err=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        service.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        app.db.dispose()
+
+
+@siem.command("ingest")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.pass_context
+def ingest_cmd(click_ctx: click.Context, files: tuple[str, ...]) -> None:
+    """Import existing log FILES (plain or .gz) once; re-importing adds nothing twice."""
+    from siem.ingest import ingest_file
+    from siem.normalise import NormaliseOptions
+    from siem.service import resolve_tz
+    from siem.stats import SourceStats
+
+    app = _app(click_ctx)
+    prepare_database(app, migrate_schema=True)
+    siem_settings = load_siem_settings(app.settings)
+    registry = build_registry(siem_settings.asset_map)
+    options = NormaliseOptions(epoch="", tz=resolve_tz(siem_settings.default_tz))
+    stats = SourceStats()
+    for path in files:
+        report = ingest_file(app.db, path, options=options, registry=registry, stats=stats,
+                             max_message=siem_settings.max_message,
+                             batch=siem_settings.batch_records)
+        click.echo(report.summary())
+    from siem import store
+
+    with app.db.session() as session:
+        store.flush_source_counters(session, stats.take_deltas())
+
+
+@siem.command("stats")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def stats_cmd(click_ctx: click.Context, as_json: bool) -> None:
+    """Show per-source counters (flushed by the service every few seconds) and the spool."""
+    from siem import store
+
+    app = _app(click_ctx)
+    prepare_database(app, migrate_schema=False)
+    siem_settings = load_siem_settings(app.settings)
+    with app.db.session(write=False) as session:
+        total = store.count_events(session)
+        rows = [{"source": s.key, "transport": s.transport, "received": s.received,
+                 "parsed": s.parsed, "unparsed": s.unparsed, "dropped": s.dropped,
+                 "truncated": s.truncated, "bytes": s.bytes,
+                 "last_seen": s.last_seen.isoformat(timespec="seconds") if s.last_seen else ""}
+                for s in store.list_sources(session)]
+    spool = spool_status(siem_settings.spool_dir) if siem_settings.spool_dir.is_dir() else {}
+    if as_json:
+        click.echo(json.dumps({"events": total, "spool": spool, "sources": rows}, indent=2))
+        return
+    click.echo(f"events stored: {total}")
+    if spool:
+        click.echo(f"spool: {spool['segments']} segment(s), {spool['bytes_on_disk']} bytes, "
+                   f"backlog {spool['backlog_bytes']} bytes")
+    if not rows:
+        click.echo("(no sources yet)")
+        return
+    columns = ("source", "transport", "received", "parsed", "unparsed", "dropped",
+               "truncated", "bytes", "last_seen")
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    click.echo("  ".join(c.upper().ljust(widths[c]) for c in columns))
+    for row in rows:
+        click.echo("  ".join(str(row[c]).ljust(widths[c]) for c in columns))

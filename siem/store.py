@@ -1,0 +1,278 @@
+"""Event storage: idempotent batch insert, indexed queries, counters, retention.
+
+Inserts use ``ON CONFLICT (event_id) DO NOTHING`` on both backends, so a batch the
+writer re-delivers after a crash adds nothing twice. Queries use indexed columns only
+and page with an opaque ``(timestamp, id)`` cursor, newest first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from siem.errors import SiemError
+from siem.models import SiemEvent, SiemSource
+from siem.normalise import Event
+from siem.stats import SourceCounters
+
+# ECS field -> indexed column (the filters list_events accepts).
+FILTER_COLUMNS: dict[str, Any] = {
+    "event.id": SiemEvent.event_id, "host.name": SiemEvent.host_name,
+    "host.ip": SiemEvent.host_ip, "source.ip": SiemEvent.source_ip,
+    "destination.ip": SiemEvent.destination_ip, "user.name": SiemEvent.user_name,
+    "event.action": SiemEvent.action, "event.outcome": SiemEvent.outcome,
+    "event.category": SiemEvent.category, "event.severity": SiemEvent.severity,
+    "event.dataset": SiemEvent.dataset,
+}
+_LIMITS = {"host_name": 255, "host_ip": 45, "source_ip": 45, "destination_ip": 45,
+           "user_name": 255, "action": 64, "outcome": 16, "category": 64, "dataset": 64}
+
+
+class IdGenerator:
+    """Time-ordered 63-bit row ids: milliseconds, 10 random node bits, 12 sequence bits.
+
+    Ordered by arrival so the primary key index is append-mostly; the node bits keep a
+    concurrent ``simpul siem ingest`` from colliding with the service (a collision would
+    raise, never drop: only ``event_id`` conflicts are ignored).
+    """
+
+    EPOCH_MS = 1_700_000_000_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._node = int.from_bytes(os.urandom(2), "big") & 0x3FF
+        self._last_ms = 0
+        self._seq = 0
+
+    def next_ids(self, count: int) -> list[int]:
+        """Return *count* increasing ids."""
+        out: list[int] = []
+        with self._lock:
+            for _ in range(count):
+                ms = max(int(time.time() * 1000) - self.EPOCH_MS, self._last_ms)
+                if ms == self._last_ms:
+                    self._seq += 1
+                    if self._seq > 0xFFF:
+                        ms, self._seq = ms + 1, 0
+                else:
+                    self._seq = 0
+                self._last_ms = ms
+                out.append((ms << 22) | (self._node << 12) | self._seq)
+        return out
+
+
+_IDS = IdGenerator()
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _utc(value).isoformat()
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _cut(column: str, value: Any) -> Any:
+    if value is None:
+        return None
+    text = str(value)
+    return text[:_LIMITS[column]]
+
+
+def event_row(event: Event, raw: str, raw_encoding: str, row_id: int) -> dict[str, Any]:
+    """Return the ``siem_events`` row for a normalised *event*."""
+    category = event.get("event.category")
+    if isinstance(category, list):
+        category = category[0] if category else None
+    severity = event.get("event.severity")
+    doc = {k: _json_safe(v) for k, v in event.items()}
+    return {
+        "id": row_id, "event_id": event["event.id"],
+        "timestamp": _utc(event["@timestamp"]), "created": _utc(event["event.created"]),
+        "host_name": _cut("host_name", event.get("host.name")),
+        "host_ip": _cut("host_ip", event.get("host.ip")),
+        "source_ip": _cut("source_ip", event.get("source.ip")),
+        "destination_ip": _cut("destination_ip", event.get("destination.ip")),
+        "user_name": _cut("user_name", event.get("user.name")),
+        "action": _cut("action", event.get("event.action")),
+        "outcome": _cut("outcome", event.get("event.outcome")),
+        "category": _cut("category", category),
+        "severity": severity if isinstance(severity, int) and -2**31 < severity < 2**31 else None,
+        "dataset": _cut("dataset", event.get("event.dataset")),
+        "message": str(event.get("message") or ""),
+        "raw": raw, "raw_encoding": raw_encoding, "doc": doc,
+    }
+
+
+def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert *rows*, skipping event ids already stored; return how many were new."""
+    if not rows:
+        return 0
+    conn = session.connection()
+    ins = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    table = SiemEvent.__table__
+    # Core, not the ORM: one multi-row INSERT per few hundred rows ("insertmanyvalues").
+    stmt = ins(table).on_conflict_do_nothing(index_elements=["event_id"])
+    result = conn.execute(stmt.returning(table.c.id), list(rows))  # type: ignore[attr-defined]
+    return len(result.all())
+
+
+def new_row_ids(count: int) -> list[int]:
+    """Return fresh row ids for *count* events."""
+    return _IDS.next_ids(count)
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One page of events, newest first, and the cursor for the next page (None at the end)."""
+
+    events: list[SiemEvent]
+    next_cursor: str | None
+
+
+def _cursor_decode(cursor: str) -> tuple[datetime, int]:
+    try:
+        micros, row_id = cursor.split(".", 1)
+        return datetime.fromtimestamp(int(micros) / 1_000_000, UTC), int(row_id)
+    except (ValueError, OverflowError, OSError):
+        raise SiemError(f"invalid cursor {cursor[:40]!r}") from None
+
+
+def _cursor_encode(row: SiemEvent) -> str:
+    ts = _utc(row.timestamp)
+    micros = (ts - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    return f"{micros}.{row.id}"
+
+
+def list_events(session: Session, *, since: datetime | None = None,
+                until: datetime | None = None,
+                filters: Mapping[str, Any] | None = None, limit: int = 100,
+                cursor: str | None = None) -> EventPage:
+    """Return events with ``since <= @timestamp < until`` matching *filters*, newest first.
+
+    *filters* maps ECS field names (see ``FILTER_COLUMNS``) to a value or a list of values.
+
+    Raises:
+        SiemError: an unknown filter field, a bad cursor or limit.
+    """
+    if not 1 <= limit <= 10000:
+        raise SiemError("limit must be between 1 and 10000")
+    query: Select[tuple[SiemEvent]] = select(SiemEvent)
+    if since is not None:
+        query = query.where(SiemEvent.timestamp >= _utc(since))
+    if until is not None:
+        query = query.where(SiemEvent.timestamp < _utc(until))
+    for name, value in (filters or {}).items():
+        column = FILTER_COLUMNS.get(name)
+        if column is None:
+            raise SiemError(f"cannot filter on {name!r} (use one of: "
+                            f"{', '.join(sorted(FILTER_COLUMNS))})")
+        if isinstance(value, list | tuple | set | frozenset):
+            query = query.where(column.in_(list(value)))
+        else:
+            query = query.where(column == value)
+    if cursor:
+        ts, row_id = _cursor_decode(cursor)
+        query = query.where(or_(SiemEvent.timestamp < ts,
+                                and_(SiemEvent.timestamp == ts, SiemEvent.id < row_id)))
+    query = query.order_by(SiemEvent.timestamp.desc(), SiemEvent.id.desc()).limit(limit + 1)
+    rows = list(session.scalars(query))
+    for row in rows:  # SQLite hands back naive datetimes; fix them without dirtying rows
+        set_committed_value(row, "timestamp", _utc(row.timestamp))
+        set_committed_value(row, "created", _utc(row.created))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return EventPage(rows, _cursor_encode(rows[-1]) if more and rows else None)
+
+
+def count_events(session: Session) -> int:
+    """Return how many events are stored."""
+    return int(session.scalar(select(func.count()).select_from(SiemEvent)) or 0)
+
+
+def flush_source_counters(session: Session, deltas: Mapping[str, SourceCounters]) -> None:
+    """Add *deltas* to the ``siem_sources`` rows (creating rows for new sources)."""
+    if not deltas:
+        return
+    existing = {s.key: s for s in session.scalars(
+        select(SiemSource).where(SiemSource.key.in_(list(deltas))))}
+    for key, delta in deltas.items():
+        row = existing.get(key)
+        if row is None:
+            row = SiemSource(key=key[:300], transport=delta.transport[:16], received=0,
+                             parsed=0, unparsed=0, dropped=0, truncated=0, bytes=0)
+            session.add(row)
+        for name in ("received", "parsed", "unparsed", "dropped", "truncated", "bytes"):
+            setattr(row, name, (getattr(row, name) or 0) + getattr(delta, name))
+        if delta.last_seen:
+            seen = datetime.fromtimestamp(delta.last_seen, UTC)
+            if row.last_seen is None or _utc(row.last_seen) < seen:
+                row.last_seen = seen
+    session.flush()
+
+
+def list_sources(session: Session) -> list[SiemSource]:
+    """Return every source's stored counters, most recently seen first."""
+    rows = list(session.scalars(select(SiemSource).order_by(SiemSource.key)))
+    for row in rows:
+        if row.last_seen is not None:
+            set_committed_value(row, "last_seen", _utc(row.last_seen))
+    rows.sort(key=lambda r: r.last_seen or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return rows
+
+
+def retention_boundary(session: Session, max_events: int) -> int | None:
+    """Return the oldest row id to keep so that at most *max_events* remain (None: all fit).
+
+    This walks the primary-key index once, so the writer calls it rarely (every
+    retention pass) and then deletes below the boundary in small batches.
+    """
+    if max_events <= 0:
+        return None
+    return session.scalar(
+        select(SiemEvent.id).order_by(SiemEvent.id.desc()).offset(max_events - 1).limit(1))
+
+
+def delete_expired(session: Session, *, older_than: datetime | None, below_id: int | None,
+                   batch: int) -> int:
+    """Delete at most *batch* of the oldest events received before *older_than* or below *below_id*.
+
+    Small batches keep each transaction short, so the writer interleaves them with
+    ingest and never holds the database for long.
+    """
+    conditions = []
+    if older_than is not None:
+        conditions.append(SiemEvent.created < _utc(older_than))
+    if below_id is not None:
+        conditions.append(SiemEvent.id < below_id)
+    if not conditions:
+        return 0
+    victims = list(session.scalars(
+        select(SiemEvent.id).where(or_(*conditions)).order_by(SiemEvent.id).limit(batch)))
+    if not victims:
+        return 0
+    session.execute(delete(SiemEvent).where(SiemEvent.id.in_(victims)))
+    return len(victims)
+
+
+def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    """Split *items* into lists of at most *size*."""
+    it = iter(items)
+    return [list(c) for c in iter(lambda: list(itertools.islice(it, size)), [])]
