@@ -104,7 +104,8 @@ def status() -> Any:
     db = app_context().db
     return jsonify({"simpul-version": __version__, "python-version": platform.python_version(),
                     "database": {"backend": db.backend, "revision": migrate.current_revision(db),
-                                 "head": migrate.head_revision(db)}})
+                                 "head": migrate.head_revision(db),
+                                 "pending": migrate.pending(db)}})
 
 
 @bp.route("/openapi.json")
