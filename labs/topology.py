@@ -362,65 +362,19 @@ def connected_prefixes(topology: Topology) -> list[dict[str, Any]]:
 
 
 def inventory_data(topology: Topology) -> dict[str, Any]:
-    """Return the source-of-truth data (sites, devices, links, prefixes) of *topology*.
+    """Return the source-of-truth document of *topology* in simpul's inventory format.
 
-    This is what ``inventory/lab/<name>.yml`` holds; a test checks the committed file
-    equals this, so regenerate it with ``simpul lab inventory`` after editing the
+    This is what ``inventory/lab/<name>.yml`` holds, so ``simpul inventory import`` of
+    that file loads the same lab as importing the ``.clab.yml`` itself: both go through
+    ``inventory.io.clab.clab_document`` (labs is tooling and may use the inventory's
+    pure converter; the inventory never imports labs). A test checks the committed
+    file equals this; regenerate it with ``simpul lab inventory`` after editing the
     topology.
     """
-    sites: dict[str, dict[str, Any]] = {}
-    for node in topology.nodes.values():
-        site = sites.setdefault(node.site, {"slug": node.site, "opd": node.opd,
-                                            "area": node.area, "devices": 0})
-        site["devices"] += 1
-        if site["area"] is None and node.area:
-            site["area"] = node.area
-    devices = []
-    for node in sorted(topology.nodes.values(), key=lambda n: n.name):
-        interfaces: list[dict[str, Any]] = [
-            {"name": "eth0", "ipv4": f"{node.mgmt_ipv4}/{topology.mgmt_subnet.prefixlen}",
-             "mgmt_only": True},
-        ]
-        if node.loopback is not None:
-            interfaces.append({"name": "lo", "ipv4": str(node.loopback)})
-        for ifname in topology.interfaces(node.name) + sorted(node.bridges):
-            entry: dict[str, Any] = {"name": ifname}
-            if ifname in node.addresses:
-                entry["ipv4"] = str(node.addresses[ifname])
-            if ifname in node.bridges:
-                entry["type"] = "bridge"
-                entry["members"] = list(node.bridges[ifname])
-            if ifname in node.access_vlans:
-                entry["access_vlan"] = node.access_vlans[ifname]
-            interfaces.append(entry)
-        for vid, addr in sorted(node.vlans.items()):
-            interfaces.append({"name": vlan_bridge(vid), "type": "bridge", "ipv4": str(addr),
-                               "vlan": vid, "members": sorted(
-                                   p for p, v in node.access_vlans.items() if v == vid)})
-        device: dict[str, Any] = {
-            "name": node.name, "role": node.role, "platform": node.platform,
-            "site": node.site, "opd": node.opd, "area": node.area,
-            "mgmt_ipv4": str(node.mgmt_ipv4), "interfaces": interfaces,
-        }
-        if node.gateway is not None:
-            device["gateway"] = str(node.gateway)
-        if node.service:
-            device["service"] = node.service
-        devices.append(device)
-    links = [
-        {"a": {"device": link.a.node, "interface": link.a.interface},
-         "b": {"device": link.b.node, "interface": link.b.interface}}
-        for link in topology.links
-    ]
-    return {
-        "lab": topology.name,
-        "management": {"subnet": str(topology.mgmt_subnet),
-                       "gateway": str(topology.mgmt_gateway)},
-        "sites": [sites[k] for k in sorted(sites)],
-        "devices": devices,
-        "links": links,
-        "prefixes": connected_prefixes(topology),
-    }
+    from inventory.io.clab import clab_document, plain
+
+    raw = yaml.safe_load(topology.path.read_text())
+    return plain(clab_document(raw, topology.path.name))
 
 
 def inventory_yaml(topology: Topology) -> str:
