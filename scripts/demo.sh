@@ -19,6 +19,8 @@ if [ "$(id -u)" -eq 0 ] && "$SIMPUL" lab --help >/dev/null 2>&1 && [ "${SIMPUL_D
   log "bringing the lab up (SIMPUL_DEMO_LAB=0 skips it)"
   if "$SIMPUL" lab up; then
     lab_started=1
+    # Point simpul at the lab: its devices, links and addresses into the inventory.
+    "$SIMPUL" inventory import labs/province/province.clab.yml
     # The lab's nodes send syslog to the management gateway; listen there.
     export SIMPUL_SYSLOG_HOST="${SIMPUL_SYSLOG_HOST:-172.20.20.1}"
   else
