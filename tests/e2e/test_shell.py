@@ -22,7 +22,10 @@ def test_keyboard_only_sign_in_and_out(page, live_server: LiveServer) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.url}/")
     assert page.locator("h1").inner_text() == "Selamat datang, Administrator"
-    assert page.get_by_role("cell", name="user.create").count() > 0
+    # Diskominfo staff see the audit trail; which entries are newest depends on what
+    # other tests did on the shared server, so only its presence is checked.
+    assert page.get_by_role("heading", name="Perubahan terbaru").is_visible()
+    assert page.locator("table tbody tr").count() > 0
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     page.get_by_role("button", name="Keluar").click()
