@@ -113,6 +113,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url, settings=settings)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # Every transaction of a write session begins IMMEDIATE on SQLite, including the
+        # ones after a commit inside the same request (an option on the bind, not on one
+        # connection); on PostgreSQL the option means nothing.
+        self.write_sessionmaker = sessionmaker(
+            self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -125,11 +131,8 @@ class Database:
         return self.engine.dialect.name
 
     def new_session(self, *, write: bool = False) -> Session:
-        """Return a session; ``write=True`` takes SQLite's write lock at BEGIN."""
-        session = self.sessionmaker()
-        if write and self.backend == "sqlite":
-            session.connection(execution_options={"sqlite_immediate": True})
-        return session
+        """Return a session; with ``write=True`` each transaction takes SQLite's write lock."""
+        return self.write_sessionmaker() if write else self.sessionmaker()
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:

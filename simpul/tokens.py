@@ -12,7 +12,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +23,9 @@ from simpul.models import ApiToken, User, utcnow
 from simpul.users import require_user
 
 PREFIX_LENGTH = 8
+# Like NetBox: record use at most once a minute, so reads through the API do not turn
+# into a database write on every call.
+TOUCH_INTERVAL = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ def authenticate_token(session: Session, key: str) -> tuple[User, ApiToken] | No
             return None
         if token.expires_at is not None and _aware(token.expires_at) <= utcnow():
             return None
-        token.last_used_at = utcnow()
+        now = utcnow()
+        if token.last_used_at is None or _aware(token.last_used_at) <= now - TOUCH_INTERVAL:
+            token.last_used_at = now
         return token.user, token
     return None

@@ -94,7 +94,8 @@ def load_user_from_token(req: Any) -> User | None:
     if found is None:
         return None
     user, token = found
-    commit()  # last_used_at
+    if db_session().dirty:
+        commit()  # last_used_at moved (at most once a minute); a write session stays IMMEDIATE
     g.api_token = token
     return user
 

@@ -35,8 +35,7 @@ from webui.inventory_api.resource import (
     get_visible,
     read_body,
     require_writer,
-    write_session,
-)
+    )
 from webui.inventory_api.serializers import Field, brief, parse_input, schema_of
 from webui.openapi import spec
 
@@ -134,7 +133,7 @@ def _allocate_ips(prefix: Prefix, body: dict[str, Any] | list[Any]) -> list[Any]
 def available_ips(prefix_id: int) -> Any:
     """List or allocate the free addresses of a prefix (one transaction, under a lock)."""
     if request.method == "POST":
-        write_session()
+        db_session()
     prefix = get_visible(Prefix, prefix_id, "prefix")
     if request.method == "GET":
         limit = _int_arg("limit", 50, 1, MAX_LIMIT)
@@ -164,7 +163,7 @@ def available_ips(prefix_id: int) -> Any:
                 parameters=[ID_PARAMETER])
 def available_prefixes(prefix_id: int) -> Any:
     """List the free CIDRs of a prefix, or allocate the lowest free children."""
-    session = db_session() if request.method == "GET" else write_session()
+    session = db_session()
     parent = get_visible(Prefix, prefix_id, "prefix")
     if request.method == "GET":
         limit = _int_arg("limit", 50, 1, MAX_LIMIT)

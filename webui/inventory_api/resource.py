@@ -80,20 +80,6 @@ def require_writer(roles: frozenset[str] = WRITE_ROLES) -> None:
         abort(403, "Your role may read the inventory but not change it.")
 
 
-def write_session() -> Session:
-    """Return the request's session, holding SQLite's write lock from its next BEGIN.
-
-    Token sign-in commits (``last_used_at``) before the view runs, which ends the
-    ``BEGIN IMMEDIATE`` transaction the write session started with; the services'
-    allocation locks need it back, so every write view calls this before any query.
-    """
-    session = db_session()
-    bind = session.get_bind()
-    if bind.dialect.name == "sqlite" and not session.in_transaction():
-        session.connection(execution_options={"sqlite_immediate": True})
-    return session
-
-
 def viewer_opd() -> int | None:
     """Return the OPD the caller is limited to, or None for Diskominfo staff."""
     return None if current_user.is_operator_staff else current_user.opd_id
@@ -264,7 +250,7 @@ class Resource:
             return jsonify(self.page(self.query(**read_filters(self.filters))))
         require_writer(self.write_roles)
         assert self.create is not None
-        session, created = write_session(), []
+        session, created = db_session(), []
         body = read_body(allow_list=True)
         items = body if isinstance(body, list) else [body]
         for index, item in enumerate(items):
@@ -278,7 +264,7 @@ class Resource:
 
     def detail_view(self, obj_id: int) -> Any:
         """GET one; PATCH/PUT change it; DELETE remove it (404 for invisible objects)."""
-        session = db_session() if request.method == "GET" else write_session()
+        session = db_session()
         obj = self.get_visible(obj_id)
         if request.method == "GET":
             return jsonify(self.one(obj))

@@ -184,3 +184,50 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     database.dispose()
+
+
+def test_sqlite_write_session_keeps_the_write_lock_after_a_commit(tmp_path: Path) -> None:
+    """Allocation locks rely on it: a request may commit (token use) before it allocates."""
+    import sqlite3
+
+    from sqlalchemy import text as sql
+
+    path = tmp_path / "lock.db"
+    database = Database(f"sqlite:///{path}")
+    session = database.new_session(write=True)
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        session.execute(sql("SELECT 1"))
+        session.commit()
+        session.execute(sql("SELECT 1"))  # the next transaction of the same session
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        session.rollback()
+        other.execute("BEGIN IMMEDIATE")  # free again once the session is done
+        other.execute("ROLLBACK")
+        reader = database.new_session(write=False)
+        reader.execute(sql("SELECT 1"))
+        other.execute("BEGIN IMMEDIATE")  # a read session takes no write lock
+        other.execute("ROLLBACK")
+        reader.close()
+    finally:
+        other.close()
+        session.close()
+        database.dispose()
+
+
+def test_token_use_is_recorded_at_most_once_a_minute(tenants: Database) -> None:
+    with tenants.session() as s:
+        create_user(s, ACTOR, "poller", role="noc", opd_code="DISKOMINFO")
+        key = create_token(s, ACTOR, "poller").key
+    def utc(value: datetime) -> datetime:  # SQLite returns naive UTC
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    with tenants.session() as s:
+        first = utc(authenticate_token(s, key)[1].last_used_at)
+    with tenants.session() as s:
+        token = authenticate_token(s, key)[1]
+        assert utc(token.last_used_at) == first and not s.dirty
+        token.last_used_at = first - timedelta(minutes=2)
+    with tenants.session() as s:
+        assert utc(authenticate_token(s, key)[1].last_used_at) > first - timedelta(minutes=2)
