@@ -23,7 +23,7 @@ PACKAGES=(
     iperf3
     python3-aiosmtpd
     tinyproxy
-    freeradius freeradius-utils
+    freeradius freeradius-utils freeradius-rest eapoltest
     hostapd wpasupplicant
 )
 

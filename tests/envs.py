@@ -4,4 +4,4 @@ from __future__ import annotations
 
 # Background listeners on any free port, so parallel `simpul up`s never collide.
 QUIET_LISTENERS = {"SIMPUL_SYSLOG_UDP_PORT": "0", "SIMPUL_SYSLOG_TCP_PORT": "0",
-                   "SIMPUL_SYSLOG_TLS_PORT": "off"}
+                   "SIMPUL_SYSLOG_TLS_PORT": "off", "SIMPUL_RADIUS_ENABLED": "off"}
