@@ -7,6 +7,7 @@ field errors, before touching the session, so a rejected change writes nothing.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -154,6 +155,23 @@ def apply(obj: Any, values: dict[str, Any]) -> None:
     """Set *values* on *obj*."""
     for key, value in values.items():
         setattr(obj, key, value)
+
+
+def update_object(session: Session, actor: Actor, model: type[T], obj_id: int,
+                  changes: dict[str, Any], allowed: frozenset[str],
+                  validate: Callable[[Session, dict[str, Any], Any], Any]) -> T:
+    """Apply *changes* to one object after validating the merged values; audit before/after.
+
+    The shape every ``update_*`` service shares: nothing is written when validation
+    fails, and the audit entry holds the snapshot taken before the change.
+    """
+    obj = require(session, model, obj_id)
+    values = merge(obj, changes, allowed)
+    validate(session, values, obj)
+    before = snapshot(obj)
+    apply(obj, values)
+    audit(session, actor, "update", obj, before=before)
+    return obj
 
 
 # Lock namespaces for pg_advisory_xact_lock(namespace, key).

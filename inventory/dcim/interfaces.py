@@ -30,6 +30,7 @@ from inventory.service import (
     merge,
     require,
     snapshot,
+    update_object,
 )
 from simpul.audit import Actor
 from simpul.models import Opd
@@ -222,13 +223,8 @@ def create_wall_outlet(session: Session, actor: Actor, *, site_id: int, label: s
 def update_wall_outlet(session: Session, actor: Actor, outlet_id: int,
                        **changes: Any) -> WallOutlet:
     """Change an outlet (connect it: ``interface_id=…, status="used"``)."""
-    outlet = require(session, WallOutlet, outlet_id)
-    values = merge(outlet, changes, _OUTLET_FIELDS)
-    _validate_outlet(session, values, outlet)
-    before = snapshot(outlet)
-    apply(outlet, values)
-    audit(session, actor, "update", outlet, before=before)
-    return outlet
+    return update_object(session, actor, WallOutlet, outlet_id, changes, _OUTLET_FIELDS,
+                         _validate_outlet)
 
 
 def delete_wall_outlet(session: Session, actor: Actor, outlet_id: int) -> None:

@@ -24,15 +24,14 @@ from inventory.models import (
 )
 from inventory.service import (
     FieldErrors,
-    apply,
     audit,
     check_choice,
     check_ref,
     check_text,
     check_unique,
-    merge,
     require,
     snapshot,
+    update_object,
 )
 from simpul.audit import Actor
 from simpul.models import Opd
@@ -90,13 +89,8 @@ def create_site(session: Session, actor: Actor, *, name: str, slug: str,
 
 def update_site(session: Session, actor: Actor, site_id: int, **changes: Any) -> Site:
     """Change a site."""
-    site = require(session, Site, site_id)
-    values = merge(site, changes, _SITE_FIELDS)
-    _validate_site(session, values, site)
-    before = snapshot(site)
-    apply(site, values)
-    audit(session, actor, "update", site, before=before)
-    return site
+    return update_object(session, actor, Site, site_id, changes, _SITE_FIELDS,
+                         _validate_site)
 
 
 def delete_site(session: Session, actor: Actor, site_id: int) -> None:
@@ -174,13 +168,8 @@ def create_location(session: Session, actor: Actor, *, site_id: int, name: str, 
 def update_location(session: Session, actor: Actor, location_id: int,
                     **changes: Any) -> Location:
     """Change a location (it may not become its own ancestor)."""
-    loc = require(session, Location, location_id)
-    values = merge(loc, changes, _LOCATION_FIELDS)
-    _validate_location(session, values, loc)
-    before = snapshot(loc)
-    apply(loc, values)
-    audit(session, actor, "update", loc, before=before)
-    return loc
+    return update_object(session, actor, Location, location_id, changes, _LOCATION_FIELDS,
+                         _validate_location)
 
 
 def delete_location(session: Session, actor: Actor, location_id: int) -> None:
@@ -276,13 +265,8 @@ def create_device_type(session: Session, actor: Actor, *, manufacturer_id: int, 
 def update_device_type(session: Session, actor: Actor, type_id: int,
                        **changes: Any) -> DeviceType:
     """Change a device type; its shape and draw are fixed while devices use it."""
-    dtype = require(session, DeviceType, type_id)
-    values = merge(dtype, changes, _TYPE_FIELDS)
-    _validate_type(session, values, dtype)
-    before = snapshot(dtype)
-    apply(dtype, values)
-    audit(session, actor, "update", dtype, before=before)
-    return dtype
+    return update_object(session, actor, DeviceType, type_id, changes, _TYPE_FIELDS,
+                         _validate_type)
 
 
 def delete_device_type(session: Session, actor: Actor, type_id: int) -> None:

@@ -22,6 +22,7 @@ from inventory.service import (
     merge,
     require,
     snapshot,
+    update_object,
 )
 from simpul.audit import Actor
 from simpul.models import Opd
@@ -142,13 +143,8 @@ def create_vlan_group(session: Session, actor: Actor, *, name: str, slug: str,
 def update_vlan_group(session: Session, actor: Actor, group_id: int,
                       **changes: Any) -> VlanGroup:
     """Change a VLAN group; its vid range must still cover its VLANs."""
-    group = require(session, VlanGroup, group_id)
-    values = merge(group, changes, _GROUP_FIELDS)
-    _validate_group(session, values, group)
-    before = snapshot(group)
-    apply(group, values)
-    audit(session, actor, "update", group, before=before)
-    return group
+    return update_object(session, actor, VlanGroup, group_id, changes, _GROUP_FIELDS,
+                         _validate_group)
 
 
 def delete_vlan_group(session: Session, actor: Actor, group_id: int) -> None:
