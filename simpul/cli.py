@@ -32,6 +32,7 @@ PLUGIN_GROUPS = (
     ("collectors.cli", "collectors"),
     ("siem.cli", "siem"),
     ("nac.cli", "nac"),
+    ("webui.helpdesk.cli", "helpdesk"),
 )
 
 

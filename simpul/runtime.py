@@ -24,7 +24,13 @@ from simpul.db import check_connection
 from simpul.errors import ConfigError, DatabaseError
 from simpul.plugins import optional_import
 
-SERVICE_MODULES = ("collectors.services", "siem.services", "nac.services", "playbooks.services")
+SERVICE_MODULES = (
+    "collectors.services",
+    "siem.services",
+    "nac.services",
+    "playbooks.services",
+    "webui.helpdesk.jobs",
+)
 
 
 class BackgroundService(Protocol):

@@ -48,8 +48,11 @@ TOKEN_SCHEMA = spec.schema("Token", {
 })
 
 
-@bp.before_request
-def _guard_writes() -> None:
+def guard_writes() -> None:
+    """Before every API write: CSRF for cookie sessions, refusal for read-only tokens.
+
+    Every API blueprint installs this (``bp.before_request(guard_writes)``).
+    """
     if request.method in SAFE_METHODS or not current_user.is_authenticated:
         return  # reads are harmless; the view itself answers 401 to anonymous writes
     token = g.get("api_token")
@@ -59,6 +62,9 @@ def _guard_writes() -> None:
         csrf.protect()
     elif not token.write_enabled:
         abort(403, "This API token is read-only.")
+
+
+bp.before_request(guard_writes)
 
 
 def _iso(value: datetime | None) -> str | None:

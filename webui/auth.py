@@ -31,7 +31,7 @@ from simpul.audit import Actor
 from simpul.models import Role, User
 from simpul.tokens import authenticate_token
 from simpul.users import authenticate
-from webui.extensions import LANGUAGES, commit, db_session
+from webui.extensions import LANGUAGES, commit, db_session, login_manager
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -84,8 +84,23 @@ class LoginForm(FlaskForm):
     password = PasswordField("password", validators=[DataRequired(), Length(max=256)])
 
 
+def authenticate_token_header() -> None:
+    """Before every request: an ``Authorization: Token`` header decides who the caller is.
+
+    Token calls are stateless: whatever cookie the client also sends is ignored, and an
+    invalid token means anonymous (401), never a fall-back to the cookie's user. Flask-
+    Login alone would consult the session first, and its strong session protection
+    turns a cookie without a login into "anonymous" before any token is looked at.
+    """
+    scheme, _sep, _key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "token":
+        return
+    user = load_user_from_token(request)
+    g._login_user = user if user is not None else login_manager.anonymous_user()
+
+
 def load_user_from_token(req: Any) -> User | None:
-    """Flask-Login request loader: ``Authorization: Token <key>`` (NetBox's scheme)."""
+    """Return the user of a valid ``Authorization: Token <key>`` (NetBox's scheme)."""
     header = req.headers.get("Authorization", "")
     scheme, _sep, key = header.partition(" ")
     if scheme.lower() != "token" or not key:

@@ -117,9 +117,9 @@ def init_app(app: Flask) -> None:
         user = db_session().get(User, int(user_id))
         return user if user is not None and user.is_active else None
 
-    from webui.auth import load_user_from_token
+    from webui.auth import authenticate_token_header
 
-    login_manager.request_loader(load_user_from_token)
+    app.before_request(authenticate_token_header)
 
     @login_manager.unauthorized_handler
     def _unauthorized() -> Any:

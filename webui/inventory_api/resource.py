@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from inventory.queries import scope_to_opd
 from simpul.errors import NotFoundError, SimpulError, ValidationError
 from simpul.models import Role
-from webui.api import _guard_writes
+from webui.api import guard_writes
 from webui.apiutil import MAX_LIMIT, paginate
 from webui.auth import current_actor
 from webui.extensions import commit, csrf, db_session
@@ -48,7 +48,7 @@ from webui.openapi import PAGE_PARAMETERS, paginated, spec
 bp = Blueprint("inventory_api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 # Same rule as the core API: cookie-session writes need CSRF, read-only tokens only read.
-bp.before_request(_guard_writes)
+bp.before_request(guard_writes)
 
 # Datacenter and infrastructure staff both maintain DCIM and IPAM (the SOP hands work
 # orders between them); admins may do anything. Every other role only reads.

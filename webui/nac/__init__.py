@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask_babel import lazy_gettext
 
-from webui.api import _guard_writes
+from webui.api import guard_writes
 from webui.extensions import csrf
 from webui.nav import NavItem
 
@@ -29,7 +29,7 @@ def _guard() -> None:
     if request.path.startswith(RADIUS_PREFIX):
         radius.check_radius_secret()
     else:
-        _guard_writes()
+        guard_writes()
 
 
 from webui.nac import api, pages, radius  # noqa: E402  (routes register on bp)

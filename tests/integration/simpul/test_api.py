@@ -203,3 +203,25 @@ def test_status_endpoint(app_context: AppContext, client: FlaskClient) -> None:
     assert body["database"]["pending"] == []
     assert "0002" in body["database"]["head"]
     assert body["simpul-version"] and body["python-version"].startswith("3.")
+
+
+def test_token_clients_that_keep_cookies_stay_signed_in(app_context: AppContext,
+                                                        client: FlaskClient) -> None:
+    """requests.Session and browsers keep cookies; a Token header must still decide."""
+    headers = token_for(app_context, "rina")
+    for _ in range(3):  # the first response sets a session cookie (CSRF token)
+        assert client.get("/", headers=headers).status_code == 200
+        assert client.get("/api/users/me", headers=headers).get_json()["username"] == "rina"
+
+
+def test_token_wins_over_a_signed_in_cookie(app_context: AppContext,
+                                            client: FlaskClient) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)[1]
+    client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf})
+    assert client.get("/api/users/me").get_json()["username"] == "admin"
+    rina = token_for(app_context, "rina")
+    assert client.get("/api/users/me", headers=rina).get_json()["username"] == "rina"
+    bad = {"Authorization": "Token " + "f" * 40}
+    assert client.get("/api/users/me", headers=bad).status_code == 401  # no cookie fall-back
+    assert client.get("/api/users/me").get_json()["username"] == "admin"
