@@ -15,6 +15,8 @@ from simpul.db import Database
 from simpul.settings import Settings, load_settings
 from tests.pgcluster import PgCluster
 
+pytest_plugins = ["tests.browser"]
+
 _db_counter = itertools.count(1)
 
 

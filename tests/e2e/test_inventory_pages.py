@@ -27,7 +27,7 @@ from simpul.audit import Actor
 from simpul.db import Database
 from simpul.tenancy import get_opd
 from simpul.users import create_user
-from tests.e2e.conftest import LiveServer
+from tests.browser import LiveServer
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".simpul" / "e2e"
 

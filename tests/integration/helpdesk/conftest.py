@@ -16,9 +16,7 @@ from simpul.tenancy import create_opd
 from simpul.tokens import create_token
 from simpul.users import create_user
 
-# The browser tests' fixtures (a real `simpul up` with demo data, Debian's Chromium),
-# shared with tests/e2e so both start the server and the browser the same way.
-from tests.e2e.conftest import browser, live_server  # noqa: F401
+# The browser fixtures (live_server, browser, page) come from the tests.browser plugin.
 from webui import create_app
 
 STAFF = ("helpdesk", "it_support", "infrastructure", "datacenter", "leadership", "admin")

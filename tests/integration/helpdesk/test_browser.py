@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.e2e.conftest import LiveServer
+from tests.browser import LiveServer
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".simpul" / "e2e"
 

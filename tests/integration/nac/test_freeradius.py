@@ -107,7 +107,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     auth_port, acct_port, web_port = free_udp_port(), free_udp_port(), free_tcp_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIMPUL_")}
     env.update({"SIMPUL_DATA_DIR": str(root / "data"), "SIMPUL_DATABASE_URL": url,
-                **QUIET_LISTENERS, "SIMPUL_RADIUS_AUTH_PORT": str(auth_port),
+                **QUIET_LISTENERS, "SIMPUL_RADIUS_ENABLED": "yes",
+                "SIMPUL_RADIUS_AUTH_PORT": str(auth_port),
                 "SIMPUL_RADIUS_ACCT_PORT": str(acct_port), "SIMPUL_RADIUS_SECRET": SECRET,
                 "SIMPUL_RADIUS_REJECT_DELAY": "0", "SIMPUL_NAC_POLICY_TTL": "0",
                 "PYTHONPATH": str(REPO)})

@@ -1,4 +1,8 @@
-"""Browser tests: a real `simpul up` and Debian's Chromium driven by Playwright.
+"""Browser fixtures (a pytest plugin loaded once by tests/conftest.py, for every directory).
+
+A real `simpul up` and Debian's Chromium driven by Playwright. Defined in one place on
+purpose: importing these fixtures into another conftest would define them twice, and
+a second session browser would start Playwright's sync API inside the first's loop.
 
 Playwright never downloads a browser here: it launches /usr/bin/chromium (installed by
 the test command as root) headless, without the sandbox (we run as root), and with the
