@@ -157,6 +157,20 @@ def apply(obj: Any, values: dict[str, Any]) -> None:
         setattr(obj, key, value)
 
 
+def create_object(session: Session, actor: Actor, model: type[T], values: dict[str, Any],
+                  validate: Callable[[Session, dict[str, Any], Any], Any]) -> T:
+    """Validate *values*, create the object and audit it; nothing is added on failure.
+
+    A validator may return derived columns (the hex keys of an address or range);
+    they are stored beside the given values.
+    """
+    derived = validate(session, values, None)
+    obj = model(**{**values, **(derived if isinstance(derived, dict) else {})})
+    session.add(obj)
+    audit(session, actor, "create", obj)
+    return obj
+
+
 def update_object(session: Session, actor: Actor, model: type[T], obj_id: int,
                   changes: dict[str, Any], allowed: frozenset[str],
                   validate: Callable[[Session, dict[str, Any], Any], Any]) -> T:

@@ -27,6 +27,7 @@ from inventory.service import (
     check_ref,
     check_text,
     check_unique,
+    create_object,
     merge,
     require,
     snapshot,
@@ -213,11 +214,7 @@ def create_wall_outlet(session: Session, actor: Actor, *, site_id: int, label: s
     values = {"site_id": site_id, "location_id": location_id, "label": label, "kind": kind,
               "status": status, "interface_id": interface_id, "opd_id": opd_id,
               "description": description}
-    _validate_outlet(session, values, None)
-    outlet = WallOutlet(**values)
-    session.add(outlet)
-    audit(session, actor, "create", outlet)
-    return outlet
+    return create_object(session, actor, WallOutlet, values, _validate_outlet)
 
 
 def update_wall_outlet(session: Session, actor: Actor, outlet_id: int,

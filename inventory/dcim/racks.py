@@ -33,6 +33,7 @@ from inventory.service import (
     check_ref,
     check_text,
     check_unique,
+    create_object,
     lock,
     merge,
     require,
@@ -82,11 +83,7 @@ def create_rack(session: Session, actor: Actor, *, site_id: int, name: str,
     values = {"site_id": site_id, "location_id": location_id, "name": name, "status": status,
               "u_height": u_height, "desc_units": desc_units, "power_budget_w": power_budget_w,
               "opd_id": opd_id, "description": description}
-    _validate_rack(session, values, None)
-    rack = Rack(**values)
-    session.add(rack)
-    audit(session, actor, "create", rack)
-    return rack
+    return create_object(session, actor, Rack, values, _validate_rack)
 
 
 def update_rack(session: Session, actor: Actor, rack_id: int, **changes: Any) -> Rack:

@@ -29,6 +29,7 @@ from inventory.service import (
     check_ref,
     check_text,
     check_unique,
+    create_object,
     require,
     snapshot,
     update_object,
@@ -80,11 +81,7 @@ def create_site(session: Session, actor: Actor, *, name: str, slug: str,
     """Create a site; name and slug are unique."""
     values = {"name": name, "slug": slug, "status": status, "opd_id": opd_id, "area": area,
               "physical_address": physical_address, "description": description}
-    _validate_site(session, values, None)
-    site = Site(**values)
-    session.add(site)
-    audit(session, actor, "create", site)
-    return site
+    return create_object(session, actor, Site, values, _validate_site)
 
 
 def update_site(session: Session, actor: Actor, site_id: int, **changes: Any) -> Site:
@@ -158,11 +155,7 @@ def create_location(session: Session, actor: Actor, *, site_id: int, name: str, 
     """Create a building, floor or room, optionally inside another location."""
     values = {"site_id": site_id, "parent_id": parent_id, "name": name, "slug": slug,
               "kind": kind, "description": description}
-    _validate_location(session, values, None)
-    loc = Location(**values)
-    session.add(loc)
-    audit(session, actor, "create", loc)
-    return loc
+    return create_object(session, actor, Location, values, _validate_location)
 
 
 def update_location(session: Session, actor: Actor, location_id: int,
@@ -255,11 +248,7 @@ def create_device_type(session: Session, actor: Actor, *, manufacturer_id: int, 
     values = {"manufacturer_id": manufacturer_id, "model": model, "slug": slug,
               "u_height": u_height, "power_draw_w": power_draw_w,
               "is_full_depth": is_full_depth}
-    _validate_type(session, values, None)
-    dtype = DeviceType(**values)
-    session.add(dtype)
-    audit(session, actor, "create", dtype)
-    return dtype
+    return create_object(session, actor, DeviceType, values, _validate_type)
 
 
 def update_device_type(session: Session, actor: Actor, type_id: int,

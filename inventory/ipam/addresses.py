@@ -29,6 +29,7 @@ from inventory.service import (
     check_choice,
     check_ref,
     check_text,
+    create_object,
     lock,
     merge,
     require,
@@ -122,11 +123,7 @@ def create_ip_address(session: Session, actor: Actor, *, address: str,
               "dns_name": dns_name, "interface_id": interface_id, "opd_id": opd_id,
               "description": description, "expires_at": expires_at}
     lock(session, LOCK_ADDRESSES, vrf_id or 0)
-    cols = validate_ip(session, values, None)
-    ip = IpAddress(**{**values, **cols})
-    session.add(ip)
-    audit(session, actor, "create", ip)
-    return ip
+    return create_object(session, actor, IpAddress, values, validate_ip)
 
 
 def update_ip_address(session: Session, actor: Actor, ip_id: int, **changes: Any) -> IpAddress:
@@ -233,11 +230,7 @@ def create_ip_range(session: Session, actor: Actor, *, start_address: str, end_a
     values = {"start_address": start_address, "end_address": end_address, "vrf_id": vrf_id,
               "status": status, "role": role, "opd_id": opd_id, "description": description}
     lock(session, LOCK_ADDRESSES, vrf_id or 0)
-    cols = _validate_range(session, values, None)
-    rng = IpRange(**{**values, **cols})
-    session.add(rng)
-    audit(session, actor, "create", rng)
-    return rng
+    return create_object(session, actor, IpRange, values, _validate_range)
 
 
 def update_ip_range(session: Session, actor: Actor, range_id: int, **changes: Any) -> IpRange:

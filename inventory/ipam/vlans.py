@@ -19,6 +19,7 @@ from inventory.service import (
     check_ref,
     check_text,
     check_unique,
+    create_object,
     merge,
     require,
     snapshot,
@@ -67,11 +68,7 @@ def create_vrf(session: Session, actor: Actor, *, name: str, rd: str | None = No
     """Create a VRF (a separate routing table; addresses may repeat across VRFs)."""
     values = {"name": name, "rd": rd, "enforce_unique": enforce_unique, "opd_id": opd_id,
               "description": description}
-    _validate_vrf(session, values, None)
-    vrf = Vrf(**values)
-    session.add(vrf)
-    audit(session, actor, "create", vrf)
-    return vrf
+    return create_object(session, actor, Vrf, values, _validate_vrf)
 
 
 def update_vrf(session: Session, actor: Actor, vrf_id: int, **changes: Any) -> Vrf:
@@ -133,11 +130,7 @@ def create_vlan_group(session: Session, actor: Actor, *, name: str, slug: str,
     """Create a VLAN id space (normally one per site)."""
     values = {"name": name, "slug": slug, "site_id": site_id, "min_vid": min_vid,
               "max_vid": max_vid, "description": description}
-    _validate_group(session, values, None)
-    group = VlanGroup(**values)
-    session.add(group)
-    audit(session, actor, "create", group)
-    return group
+    return create_object(session, actor, VlanGroup, values, _validate_group)
 
 
 def update_vlan_group(session: Session, actor: Actor, group_id: int,
