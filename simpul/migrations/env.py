@@ -12,6 +12,7 @@ from simpul.models.registry import load_all_models, table_packages
 
 config = context.config
 target_metadata = load_all_models()
+TABLE_PACKAGES = table_packages()  # once: include_object runs for every compared object
 
 
 def _include_object(obj: Any, name: str | None, type_: str, reflected: bool,
@@ -21,7 +22,7 @@ def _include_object(obj: Any, name: str | None, type_: str, reflected: bool,
     if only is None:
         return True
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
-    return table_packages().get(table or "") == only
+    return TABLE_PACKAGES.get(table or "") == only
 
 
 def _configure(connection: Connection) -> None:
