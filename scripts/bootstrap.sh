@@ -68,7 +68,8 @@ ensure_system_packages() {
   # util-linux for setpriv, Chromium for the browser tests (Playwright drives Debian's
   # build; it never downloads one); the lab's own list lives in labs/install-deps.sh.
   [ "$(id -u)" -eq 0 ] || return 0
-  apt_install postgresql util-linux procps iproute2 chromium fonts-dejavu-core
+  apt_install postgresql util-linux procps iproute2 chromium fonts-dejavu-core \
+    redis-server prometheus-snmp-exporter nfdump
   if [ -x "$ROOT/labs/install-deps.sh" ]; then
     "$ROOT/labs/install-deps.sh"
   fi

@@ -34,6 +34,10 @@ OPTIONAL_BLUEPRINT_MODULES = (
     "webui.nac",
     "webui.noc",
     "webui.siem",
+    "webui.playbooks",
+    "webui.metrics",
+    "webui.alerts",
+    "webui.flows",
 )
 
 

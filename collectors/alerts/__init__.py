@@ -1,0 +1,1 @@
+"""collectors.alerts — see collectors/models.py for how the parts fit."""

@@ -1,0 +1,1 @@
+"""collectors.flows — see collectors/models.py for how the parts fit."""

@@ -1,0 +1,1 @@
+"""collectors.probes — see collectors/models.py for how the parts fit."""

@@ -1,0 +1,1 @@
+"""collectors.snmp — see collectors/models.py for how the parts fit."""
