@@ -280,7 +280,7 @@ def token_revoke(click_ctx: click.Context, token_id: int) -> None:
     click.echo(f"token {token_id} revoked")
 
 
-@cli.command("audit")
+@cli.command("audit-log")
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context

@@ -62,7 +62,7 @@ def test_upgrade_users_tokens_and_audit(env: dict[str, str]) -> None:
     assert len(key) == 40
     listed = run(["token", "list", "--json"], env).stdout
     assert key[:8] in listed and key not in listed
-    audit = run(["audit", "--json"], env).stdout
+    audit = run(["audit-log", "--json"], env).stdout
     assert "user.create" in audit and "token.create" in audit
     assert "infra-password-123" not in audit and key not in audit
 
