@@ -19,7 +19,7 @@ from webui.apiutil import json_body, paginate
 from webui.auth import current_actor
 from webui.extensions import commit, csrf, db_session
 from webui.helpdesk import services as svc
-from webui.helpdesk.fields import OPTIONAL_FIELDS
+from webui.helpdesk.fields import optional_fields
 from webui.helpdesk.labels import (
     ACTION_LABELS,
     PRIORITY_LABELS,
@@ -30,8 +30,8 @@ from webui.helpdesk.labels import (
 )
 from webui.helpdesk.machines import WORKFLOWS
 from webui.helpdesk.models import WorkOrder, WorkOrderEvent, aware
-from webui.helpdesk.notify import Mailer
-from webui.helpdesk.sla import sla_status, sla_table
+from webui.helpdesk.settings import load_helpdesk_config
+from webui.helpdesk.sla import sla_status
 from webui.helpdesk.workflows import Transition, Workflow
 from webui.openapi import PAGE_PARAMETERS, paginated, spec
 
@@ -56,17 +56,11 @@ api_bp.before_request(guard_writes)
 
 
 def config() -> svc.HelpdeskConfig:
-    """The helpdesk settings of this app (``HELPDESK_*`` in the Flask config), cached."""
+    """The helpdesk settings of this app (``SIMPUL_HELPDESK_*``, ``SIMPUL_SMTP_*``), cached."""
     cached = current_app.extensions.get("helpdesk_config")
     if cached is None:
-        cached = svc.HelpdeskConfig(
-            regency_domain=current_app.config.get("HELPDESK_REGENCY_DOMAIN",
-                                                  svc.DEFAULT_CONFIG.regency_domain),
-            sla=sla_table(current_app.config.get("HELPDESK_SLA_HOURS")),
-            mailer=Mailer(host=current_app.config.get("HELPDESK_SMTP_HOST", ""),
-                          port=int(current_app.config.get("HELPDESK_SMTP_PORT", 25)),
-                          sender=current_app.config.get("HELPDESK_MAIL_FROM",
-                                                        "helpdesk@localhost")))
+        overrides = {k: v for k, v in current_app.config.items() if k.startswith("HELPDESK_")}
+        cached = load_helpdesk_config(overrides=overrides)
         current_app.extensions["helpdesk_config"] = cached
     return cached
 
@@ -85,7 +79,8 @@ def transition_json(t: Transition) -> dict[str, Any]:
     return {"action": t.action, "label": label(ACTION_LABELS, t.action), "from": t.source,
             "to": t.target, "to_label": label(STATE_LABELS, t.target), "roles": sorted(t.roles),
             "requires": list(t.requires),
-            "optional": [n for n in OPTIONAL_FIELDS.get(t.action, ()) if n not in t.requires],
+            "optional": [n for n in optional_fields(t.action, t.optional)
+                         if n not in t.requires],
             "guards": list(t.guards)}
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from nac.models import DEVICE_TYPES
 from simpul.errors import ValidationError
 from webui.helpdesk.pse import validate_pse_form
 
@@ -34,11 +35,11 @@ FIELD_KINDS: dict[str, Any] = {
     "wall_outlet": "bool", "server_condition": "bool", "software_legal": "bool",
     "app_complete": "bool", "security_scan": ("passed", "failed"),
     "event_end": "datetime", "expected_version": ("int", 1, None),
+    "site_id": ("int", 1, None), "location_id": ("int", 1, None),
 }
 # optional fields per action (beyond the machine's required ones and "comment")
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "recommend": ("equipment", "devices_per_participant", "addresses_needed", "ip_count"),
-    "approve": ("public_prefix_id",),
     "record_checks": ("power_w", "security_notes"),
 }
 
@@ -77,14 +78,19 @@ def _check(errors: dict[str, list[str]], name: str, value: Any, kind: Any = None
     return value
 
 
-def clean_action_fields(action: str, required: tuple[str, ...], fields: Mapping[str, Any]
-                        ) -> dict[str, Any]:
+def optional_fields(action: str, own: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Return the optional fields of *action*: the shared ones, then the type's own."""
+    return tuple(dict.fromkeys((*OPTIONAL_FIELDS.get(action, ()), *own)))
+
+
+def clean_action_fields(action: str, required: tuple[str, ...], fields: Mapping[str, Any],
+                        optional: tuple[str, ...] = ()) -> dict[str, Any]:
     """Return the typed fields of one transition; refuse unknown or badly typed ones.
 
     Raises:
         ValidationError: keyed by field.
     """
-    allowed = {"comment", *required, *OPTIONAL_FIELDS.get(action, ())}
+    allowed = {"comment", *required, *optional_fields(action, optional)}
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
     for name, value in fields.items():
@@ -124,12 +130,15 @@ INTAKE: dict[str, dict[str, Any]] = {
     "gangguan_aplikasi": {"app_name": "text"},
     "domain": {"kind": ("opd", "village"), "name": "text"},
     "pse": {"form": "form"},
+    "pendaftaran_perangkat": {"mac": "text", "device_type": DEVICE_TYPES, "owner": "text",
+                              "purpose": "text"},
 }
 INTAKE_OPTIONAL: dict[str, dict[str, Any]] = {
     "penambahan_ip": {"ip_kind": ("local", "public", "both")},
     "titik_koneksi": {"equipment": "text"},
     "domain": {"suffix": "text"},
     "gangguan_aplikasi": {"url": "text"},
+    "pendaftaran_perangkat": {"expires_at": "datetime", "nac_role": "text"},
 }
 
 

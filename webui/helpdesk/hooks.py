@@ -15,10 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inventory.dcim.racks import find_rack_space, reserve_rack_units
+from inventory.dcim.interfaces import create_wall_outlet, list_wall_outlets, update_wall_outlet
+from inventory.dcim.racks import RackSpace, find_rack_space, reserve_rack_units
 from inventory.ipam.allocation import allocate_next_ip, reserve_prefix
+from inventory.models import Location, Site, WallOutlet
 from simpul.audit import Actor
-from simpul.errors import ConflictError
+from simpul.errors import ConflictError, ValidationError
+from simpul.models import Opd
 from webui.helpdesk.domains import choose_domain
 from webui.helpdesk.fields import addresses_for, prefix_length_for
 from webui.helpdesk.models import RegisteredDomain, WorkOrder
@@ -64,19 +67,36 @@ def event_configured(session: Session, actor: Actor, wo: WorkOrder, fields: dict
                             "expires_at": expires.isoformat()}}
 
 
+def _free_outlet(session: Session, space: list[RackSpace]) -> tuple[RackSpace, WallOutlet
+                                                                     ] | None:
+    """Return the best place whose site still has a free wall outlet / patch port."""
+    for place in space:
+        outlets = list_wall_outlets(session, site_id=place.rack.site_id, status="free")
+        if outlets:
+            return place, outlets[0]
+    return None
+
+
 def colocation_checked(session: Session, actor: Actor, wo: WorkOrder, fields: dict[str, Any],
                        now: datetime) -> dict[str, Any]:
-    """Penitipan server: rack and power checks computed live from DCIM; the rest as seen."""
+    """Penitipan server: rack, power and outlet checks computed live from DCIM.
+
+    The server's condition and software legality are what the data-center desk saw; the
+    rest comes from the inventory at this moment, so a check cannot be ticked by hand.
+    """
     power = fields.get("power_w", wo.details.get("power_w", 0))
     space = find_rack_space(session, u_height=fields["u_height"], power_w=0, opd_id=wo.opd_id)
     powered = [s for s in space if s.power_headroom_w is None or s.power_headroom_w >= power]
-    best = powered[0] if powered else None
-    checks = {"rack_available": bool(space), "power_available": best is not None,
-              "wall_outlet": fields["wall_outlet"], "server_condition": fields["server_condition"],
+    found = _free_outlet(session, powered)
+    best, outlet = found if found else (powered[0] if powered else None, None)
+    checks = {"rack_available": bool(space), "power_available": bool(powered),
+              "wall_outlet": outlet is not None,
+              "server_condition": fields["server_condition"],
               "software_legal": fields["software_legal"]}
     candidate = None if best is None else {"rack_id": best.rack.id, "rack": best.rack.name,
                                            "position": best.position,
-                                           "power_headroom_w": best.power_headroom_w}
+                                           "power_headroom_w": best.power_headroom_w,
+                                           "outlet": outlet.label if outlet else None}
     return {"checks": checks, "candidate": candidate, "power_w": power}
 
 
@@ -88,13 +108,70 @@ def colocation_approved(session: Session, actor: Actor, wo: WorkOrder, fields: d
     if not space:
         raise ConflictError(f"no rack has {height} free U and {power} W left any more; "
                             "return the WO for a re-check", errors={"checks": ["rack space"]})
-    best = space[0]
+    found = _free_outlet(session, list(space))
+    if found is None:
+        raise ConflictError("no wall outlet / patch port is free near a rack with room any "
+                            "more; return the WO for a re-check",
+                            errors={"checks": ["wall_outlet"]})
+    best, outlet = found
+    what = f"{wo.number}: {wo.title}"[:200]
     units = list(range(best.position, best.position + height))
     res = reserve_rack_units(session, actor, rack_id=best.rack.id, units=units,
-                             opd_id=wo.opd_id, description=f"{wo.number}: {wo.title}"[:200])
+                             opd_id=wo.opd_id, description=what)
+    update_wall_outlet(session, actor, outlet.id, status="reserved", opd_id=wo.opd_id,
+                       description=what)
+    follow_up = _open_ip_request(session, actor, wo, best, units, now)
     return {"rack_reservation": {"id": res.id, "rack": best.rack.name, "units": units,
-                                 "power_w": power},
+                                 "power_w": power, "outlet": outlet.label},
+            "ip_request": follow_up.number,
             "setup_due_at": (now + SETUP_WINDOW).isoformat(), "reminders_sent": 0}
+
+
+def _open_ip_request(session: Session, actor: Actor, wo: WorkOrder, place: RackSpace,
+                     units: list[int], now: datetime) -> WorkOrder:
+    """An approved colocation needs an address: open the IP request for the OPD now.
+
+    It starts at Help Desk like any other, carrying the colocation's letter, so the
+    server is not left racked without an address because nobody filed the second form.
+    """
+    from webui.helpdesk.services import open_follow_up  # services imports this module
+
+    where = f"{place.rack.name} U{units[0]}-U{units[-1]}"
+    return open_follow_up(session, actor, wo, type_="penambahan_ip",
+                          title=f"IP for {wo.details.get('server', wo.title)} ({wo.number})",
+                          details={"ip_count": 1, "location": where}, now=now)
+
+
+def connection_approved(session: Session, actor: Actor, wo: WorkOrder,
+                        fields: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Titik koneksi: Infrastruktur names the site (and room) the new points go into."""
+    site = session.get(Site, fields["site_id"])
+    if site is None:
+        raise ValidationError(f"site {fields['site_id']} does not exist",
+                              errors={"site_id": ["no such site"]})
+    facts: dict[str, Any] = {"site": site.name}
+    if fields.get("location_id") is not None:
+        loc = session.get(Location, fields["location_id"])
+        if loc is None or loc.site_id != site.id:
+            raise ValidationError(f"location {fields['location_id']} is not in {site.name}",
+                                  errors={"location_id": [f"not a location of {site.name}"]})
+        facts["room"] = loc.name
+    return facts
+
+
+def connection_installed(session: Session, actor: Actor, wo: WorkOrder,
+                         fields: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """Titik koneksi: the installed points become the OPD's patch ports in the inventory."""
+    details = wo.details or {}
+    labels = []
+    for i in range(1, int(details["points"]) + 1):
+        outlet = create_wall_outlet(session, actor, site_id=int(details["site_id"]),
+                                    location_id=details.get("location_id"),
+                                    label=f"{wo.number}-{i:02d}", kind="patch-port",
+                                    status="used", opd_id=wo.opd_id,
+                                    description=f"{wo.number}: {wo.title}"[:200])
+        labels.append(outlet.label)
+    return {"outlets": labels}
 
 
 def setup_reminded(session: Session, actor: Actor, wo: WorkOrder, fields: dict[str, Any],
@@ -130,6 +207,40 @@ def domain_approved(session: Session, actor: Actor, wo: WorkOrder, fields: dict[
     return {"registered": fqdn}
 
 
+def device_approved(session: Session, actor: Actor, wo: WorkOrder, fields: dict[str, Any],
+                    now: datetime) -> dict[str, Any]:
+    """Pendaftaran perangkat: the approved device enters the NAC register, active.
+
+    A MAC registered meanwhile (self-service, CSV) refuses the approval with the
+    register's own message, and the WO stays where it was.
+    """
+    from nac.register import create_device  # NAC is optional for the rest of the helpdesk
+
+    d = wo.details or {}
+    device = create_device(session, actor, d["mac"], opd=session.get(Opd, wo.opd_id),
+                           owner=d["owner"], device_type=d["device_type"],
+                           purpose=d["purpose"], role=d.get("nac_role") or None,
+                           expires_at=d.get("expires_at"), description=wo.number,
+                           status="active", user=None)
+    session.flush()
+    return {"device_id": device.id, "registered": device.mac}
+
+
+def check_new_mac(session: Session, mac: str) -> str:
+    """Return *mac* normalised, refusing a bad one or one already in the NAC register."""
+    from nac.register import get_device, parse_mac
+
+    try:
+        normal = parse_mac(mac)
+    except ValidationError as exc:
+        raise ValidationError(f"details.mac: {exc.message}",
+                              errors={"details.mac": [exc.message]}) from None
+    if get_device(session, normal) is not None:
+        raise ConflictError(f"MAC {normal} is already registered",
+                            errors={"details.mac": ["already registered"]})
+    return normal
+
+
 def pick_domain(session: Session, kind: str, name: str, suffix: str, regency_domain: str
                 ) -> str:
     """Return the name a new domain WO asks for, refusing names already given out."""
@@ -155,10 +266,13 @@ HOOKS: dict[tuple[str, str], Hook] = {
     ("kegiatan_insidentil", "configure"): event_configured,
     ("penitipan_server", "record_checks"): colocation_checked,
     ("penitipan_server", "approve"): colocation_approved,
+    ("titik_koneksi", "approve"): connection_approved,
+    ("titik_koneksi", "complete"): connection_installed,
     ("penitipan_server", "send_reminder"): setup_reminded,
     ("penitipan_aplikasi", "record_checks"): hosting_checked,
     ("penitipan_aplikasi", "assign_ip"): hosting_ip,
     ("domain", "approve"): domain_approved,
+    ("pendaftaran_perangkat", "approve"): device_approved,
     ("gangguan_aplikasi", "classify_application"): _classified("aplikasi"),
     ("gangguan_aplikasi", "classify_network"): _classified("network"),
     ("gangguan_aplikasi", "refer_developer"): _classified("aplikasi"),

@@ -21,6 +21,7 @@ from simpul.audit import Actor
 from simpul.context import AppContext
 from simpul.models import utcnow
 from webui.helpdesk.models import WorkOrder
+from webui.helpdesk.settings import load_helpdesk_config
 from webui.helpdesk.sla import escalate_overdue
 from webui.helpdesk.timeline import add_event
 
@@ -57,8 +58,10 @@ class EscalationService:
     def run_once(self) -> int:
         """Escalate what is overdue now; return how many work orders were raised."""
         actor, now = Actor.system(self.name), utcnow()
+        config = load_helpdesk_config()
         with self.app.db.session() as session:
-            numbers = [wo.number for wo in escalate_overdue(session, actor, now)]
+            numbers = [wo.number for wo in escalate_overdue(session, actor, now, config.sla,
+                                                            config.mailer)]
             released = release_event_reservations(session, actor, now)
         if numbers:
             logger.bind(task=self.name).info("escalated {}", ", ".join(numbers))

@@ -83,12 +83,14 @@ PENGADUAN = _machine("pengaduan", _states(at_it_support=ITS), [
 ])
 
 
-def _survey_machine(type_: str, recommend: list[str], approve: list[str]) -> Workflow:
+def _survey_machine(type_: str, recommend: list[str], approve: list[str],
+                    approve_optional: tuple[str, ...] = ()) -> Workflow:
     """2.2.1/2.2.2: survey -> recommendation -> Infrastruktur -> install -> verify."""
     return _machine(type_, _states(survey=ITS, analysis=INF, installation=ITS, fixing=INF), [
         *tr("issue", "submitted", "survey", HD, guards=LETTER),
         *tr("recommend", "survey", "analysis", ITS, requires=recommend),
-        *tr("approve", "analysis", "installation", INF, requires=approve),
+        *tr("approve", "analysis", "installation", INF, requires=approve,
+            optional=approve_optional),
         *tr("revise", "analysis", "survey", INF, requires=["comment"]),
         *tr("reject", "analysis", "declined", INF, requires=["reason"]),
         *tr("report_fault", "installation", "fixing", ITS, requires=["comment"]),
@@ -98,8 +100,11 @@ def _survey_machine(type_: str, recommend: list[str], approve: list[str]) -> Wor
     ])
 
 
-PENAMBAHAN_IP = _survey_machine("penambahan_ip", ["location", "ip_count"], ["prefix_id"])
-TITIK_KONEKSI = _survey_machine("titik_koneksi", ["location", "points", "equipment"], [])
+PENAMBAHAN_IP = _survey_machine("penambahan_ip", ["location", "ip_count"], ["prefix_id"],
+                               ("public_prefix_id",))
+# Infrastruktur decides where the points go; installing them adds the patch ports.
+TITIK_KONEKSI = _survey_machine("titik_koneksi", ["location", "points", "equipment"],
+                                ["site_id"], ("location_id",))
 
 # 2.2.3 Intranet/internet for a one-off event: participants -> addresses -> reservation.
 KEGIATAN_INSIDENTIL = _machine(
@@ -119,7 +124,7 @@ PENITIPAN_SERVER = _machine(
     "penitipan_server", _states(review=DC, awaiting_approval=PIM, setup=DC, placement=DC), [
         *tr("issue", "submitted", "review", HD, guards=LETTER),
         *tr("record_checks", "review", "awaiting_approval", DC,
-            requires=["u_height", "wall_outlet", "server_condition", "software_legal"]),
+            requires=["u_height", "server_condition", "software_legal"]),
         *tr("approve", "awaiting_approval", "setup", PIM, guards=["checks_pass"]),
         *tr("reject", "awaiting_approval", "declined", PIM, requires=["reason"]),
         *tr("return_for_recheck", "awaiting_approval", "review", PIM, requires=["comment"]),
@@ -174,9 +179,19 @@ PSE = _machine("pse", _states(review=DC), [
     *_tail("review"),
 ])
 
+# NAC: an OPD asks for a device to be let onto the network; IT Support or Infrastruktur
+# approves, and only then is it in the register (active), so nothing joins unreviewed.
+PENDAFTARAN_PERANGKAT = _machine("pendaftaran_perangkat", _states(review=ITS), [
+    *tr("issue", "submitted", "review", HD, guards=LETTER),
+    *tr("approve", "review", "returned", ITS, INF),
+    *tr("reject", "review", "declined", ITS, INF, requires=["reason"]),
+    *_tail("review"),
+])
+
 WORKFLOWS: dict[str, Workflow] = {w.type: w for w in (
     PERMINTAAN, PENGADUAN, PENAMBAHAN_IP, TITIK_KONEKSI, KEGIATAN_INSIDENTIL,
-    PENITIPAN_SERVER, PENITIPAN_APLIKASI, GANGGUAN_APLIKASI, DOMAIN, PSE)}
+    PENITIPAN_SERVER, PENITIPAN_APLIKASI, GANGGUAN_APLIKASI, DOMAIN, PSE,
+    PENDAFTARAN_PERANGKAT)}
 TYPES = tuple(WORKFLOWS)
 
 

@@ -24,7 +24,7 @@ from simpul.models import Opd, User, utcnow
 from simpul.tenancy import require_opd
 from webui.helpdesk.domains import REGENCY_DOMAIN
 from webui.helpdesk.fields import clean_action_fields, clean_intake
-from webui.helpdesk.hooks import HOOKS, pick_domain
+from webui.helpdesk.hooks import HOOKS, check_new_mac, pick_domain
 from webui.helpdesk.machines import WORKFLOWS
 from webui.helpdesk.models import WorkOrder, aware
 from webui.helpdesk.notify import Mailer, notify
@@ -134,6 +134,8 @@ def create_work_order(session: Session, user: User, *, type: str, title: str,
     if wf.type == "domain":
         cleaned["fqdn"] = pick_domain(session, cleaned["kind"], cleaned["name"],
                                       cleaned.get("suffix", ""), config.regency_domain)
+    if wf.type == "pendaftaran_perangkat":
+        cleaned["mac"] = check_new_mac(session, cleaned["mac"])
     wo = WorkOrder(type=wf.type, state=wf.initial, priority=priority, title=title.strip(),
                    description=str(description or ""), opd_id=opd.id,
                    requester_id=user.id if role == REQUESTER else None,
@@ -152,6 +154,40 @@ def create_work_order(session: Session, user: User, *, type: str, title: str,
               audit_after={"type": wo.type, "opd": opd.code, "priority": priority})
     notify(session, wo, f"new {wo.type} work order from {opd.code}", mailer=config.mailer,
            now=now)
+    return wo
+
+
+def open_follow_up(session: Session, actor: Actor, parent: WorkOrder, *, type_: str,
+                   title: str, details: dict[str, Any], now: datetime,
+                   config: HelpdeskConfig = DEFAULT_CONFIG) -> WorkOrder:
+    """Open the WO an approval implies (colocation -> its IP request) for the same OPD.
+
+    Filed by the system on the OPD's behalf with the parent's letter and requester, so
+    it starts at Help Desk like any other; both WOs name each other.
+
+    Raises:
+        ValidationError: *details* do not satisfy the type's intake.
+    """
+    wf = WORKFLOWS[type_]
+    cleaned = clean_intake(type_, details, requester_class=parent.requester_class,
+                           vvip_title=parent.vvip_title, priority=parent.priority,
+                           channel="web")
+    cleaned["colocation"] = parent.number
+    wo = WorkOrder(type=type_, state=wf.initial, priority=parent.priority, title=title[:200],
+                   description=f"{parent.number}: {parent.title}"[:5000], opd_id=parent.opd_id,
+                   requester_id=parent.requester_id, requester_name=parent.requester_name,
+                   created_by_id=actor.user_id, channel="web",
+                   requester_class=parent.requester_class, vvip_title=parent.vvip_title,
+                   letter_ref=parent.letter_ref, holder_role=wf.state(wf.initial).holder,
+                   details=cleaned, sla_due_at=now + target(type_, parent.priority, config.sla),
+                   sla_paused_seconds=0, escalation_level=0, created_at=now, updated_at=now)
+    session.add(wo)
+    session.flush()
+    add_event(session, wo, actor, role=HELPDESK, kind="create", action="create",
+              to_state=wo.state, comment=f"opened by {parent.number}", now=now,
+              audit_after={"type": type_, "parent": parent.number})
+    notify(session, wo, f"new {type_} work order opened by {parent.number}",
+           mailer=config.mailer, now=now)
     return wo
 
 
@@ -231,7 +267,7 @@ def transition(session: Session, user: User, wo_id: int, action: str,
         raise PermissionDeniedError(f"role {user.role!r} takes no part in the work-order flow")
     wf = workflow_of(wo)
     t = wf.check(wo.state, role, action, raw, context_for(wo, now))
-    cleaned = clean_action_fields(action, t.requires, raw)
+    cleaned = clean_action_fields(action, t.requires, raw, t.optional)
     if expected_version is not None and expected_version != wo.version:
         raise ConflictError(f"{wo.number} changed meanwhile (version {wo.version}, you saw "
                             f"{expected_version}); reload it", errors={"version": ["stale"]})

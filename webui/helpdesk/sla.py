@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from simpul.audit import Actor
 from webui.helpdesk.models import WorkOrder, aware
+from webui.helpdesk.notify import Mailer, notify
 from webui.helpdesk.timeline import add_event
 
 PRIORITIES = ("low", "normal", "high", "critical")
@@ -35,6 +36,7 @@ BASE_HOURS: dict[str, float] = {
     "penitipan_server": 336,
     "penitipan_aplikasi": 336,
     "pse": 336,
+    "pendaftaran_perangkat": 24,
 }
 PRIORITY_FACTOR: dict[str, float] = {"low": 2.0, "normal": 1.0, "high": 0.5, "critical": 0.25}
 LEADERSHIP_AFTER = 1.5  # escalate to Pimpinan at 150 % of the target
@@ -129,8 +131,8 @@ def resume_clock(wo: WorkOrder, now: datetime) -> bool:
 
 
 def escalate_overdue(session: Session, actor: Actor, now: datetime,
-                     table: Mapping[tuple[str, str], timedelta] | None = None
-                     ) -> Sequence[WorkOrder]:
+                     table: Mapping[tuple[str, str], timedelta] | None = None,
+                     mailer: Mailer | None = None) -> Sequence[WorkOrder]:
     """Raise the escalation level of every open, running, overdue WO; return those raised.
 
     Run periodically (the scheduler, or ``simpul`` CLI later). Each raise is a timeline
@@ -153,5 +155,7 @@ def escalate_overdue(session: Session, actor: Actor, now: datetime,
                   data={"level": status.level, "to": status.escalate_to}, now=now,
                   audit_before={"escalation_level": before},
                   audit_after={"escalation_level": status.level})
+        notify(session, wo, f"overdue: escalated to {status.escalate_to}", mailer=mailer,
+               now=now)
         raised.append(wo)
     return raised

@@ -57,6 +57,7 @@ class Transition:
     roles: frozenset[str]
     requires: tuple[str, ...] = ()
     guards: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()  # fields this type's action may carry beyond the shared ones
 
 
 @dataclass(frozen=True)
@@ -234,10 +235,12 @@ def _blank(value: Any) -> bool:
 
 
 def tr(action: str, source: str | Sequence[str], target: str, *roles: str,
-       requires: Sequence[str] = (), guards: Sequence[str] = ()) -> list[Transition]:
+       requires: Sequence[str] = (), guards: Sequence[str] = (),
+       optional: Sequence[str] = ()) -> list[Transition]:
     """Build transitions for *action* from one or several sources (declaration helper)."""
     sources = [source] if isinstance(source, str) else list(source)
-    return [Transition(action, s, target, frozenset(roles), tuple(requires), tuple(guards))
+    return [Transition(action, s, target, frozenset(roles), tuple(requires), tuple(guards),
+                       tuple(optional))
             for s in sources]
 
 

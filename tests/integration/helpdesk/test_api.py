@@ -145,10 +145,13 @@ def test_umum_needs_a_letter_vvip_goes_straight(client: FlaskClient,
 def test_types_document_and_comments(client: FlaskClient,
                                      tokens: dict[str, dict[str, str]]) -> None:
     machines = client.get("/api/helpdesk/types/", headers=tokens["rina"]).get_json()
-    assert len(machines) == 10
+    assert len(machines) == 11
     coloc = next(m for m in machines if m["type"] == "penitipan_server")
     approve = next(t for t in coloc["transitions"] if t["action"] == "approve")
     assert approve["roles"] == ["leadership"] and approve["guards"] == ["checks_pass"]
+    points = next(m for m in machines if m["type"] == "titik_koneksi")
+    approve = next(t for t in points["transitions"] if t["action"] == "approve")
+    assert (approve["requires"], approve["optional"]) == (["site_id"], ["location_id"])
     wid = file_ip_request(client, tokens["rina"])["id"]
     posted = client.post(f"{WO}{wid}/comments/", headers=tokens["rina"],
                          json={"comment": "Mohon segera"})

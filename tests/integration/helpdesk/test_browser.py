@@ -51,8 +51,8 @@ def test_ip_request_through_every_desk_and_tenancy(browser: object,
     requester.select_option("#type", "penambahan_ip")  # type: ignore[attr-defined]
     requester.fill("#title", "IP untuk PC loket")  # type: ignore[attr-defined]
     requester.fill("#letter_ref", "800/77/438.5.2/2026")  # type: ignore[attr-defined]
-    requester.fill("#d_ip_count", "1")  # type: ignore[attr-defined]
-    requester.fill("#d_location", "Loket lantai 1")  # type: ignore[attr-defined]
+    requester.fill("#d_penambahan_ip_ip_count", "1")  # type: ignore[attr-defined]
+    requester.fill("#d_penambahan_ip_location", "Loket lantai 1")  # type: ignore[attr-defined]
     requester.screenshot(path=str(ARTIFACTS / "helpdesk-new.png"), full_page=True)  # type: ignore
     requester.get_by_role("button", name="Kirim").click()  # type: ignore[attr-defined]
     requester.wait_for_url(re.compile(r"/helpdesk/\d+$"))  # type: ignore[attr-defined]
@@ -94,9 +94,9 @@ def test_colocation_refused_without_rack_space_then_accepted(browser: object,
     requester.select_option("#type", "penitipan_server")  # type: ignore[attr-defined]
     requester.fill("#title", "Server Dapodik")  # type: ignore[attr-defined]
     requester.fill("#letter_ref", "ND/05/2026")  # type: ignore[attr-defined]
-    requester.fill("#d_server", "Rak server besar 45U")  # type: ignore[attr-defined]
-    requester.fill("#d_u_height", "45")  # type: ignore[attr-defined]
-    requester.fill("#d_power_w", "0")  # type: ignore[attr-defined]
+    requester.fill("#d_penitipan_server_server", "Rak server besar 45U")  # type: ignore[attr-defined]
+    requester.fill("#d_penitipan_server_u_height", "45")  # type: ignore[attr-defined]
+    requester.fill("#d_penitipan_server_power_w", "0")  # type: ignore[attr-defined]
     requester.get_by_role("button", name="Kirim").click()  # type: ignore[attr-defined]
     requester.wait_for_url(re.compile(r"/helpdesk/\d+$"))  # type: ignore[attr-defined]
     url = requester.url  # type: ignore[attr-defined]
@@ -106,7 +106,7 @@ def test_colocation_refused_without_rack_space_then_accepted(browser: object,
         page = desk(browser, live_server, "datacenter")
         page.goto(url)  # type: ignore[attr-defined]
         form = page.locator("form:has(input[name=action][value=record_checks])")  # type: ignore
-        for box in ("wall_outlet", "server_condition", "software_legal"):
+        for box in ("server_condition", "software_legal"):
             form.locator(f"[name={box}]").check()
         fire(page, "record_checks", **checks)
         page.context.close()  # type: ignore[attr-defined]
@@ -118,7 +118,8 @@ def test_colocation_refused_without_rack_space_then_accepted(browser: object,
     boss = desk(browser, live_server, "pimpinan")
     boss.goto(url)  # type: ignore[attr-defined]
     text = boss.content()  # type: ignore[attr-defined]
-    assert "rack_available: False" in text and "value=\"approve\"" not in text  # no room
+    # the checks are computed from DCIM and shown by name (Indonesian by default)
+    assert "Ruang rak tersedia: Tidak" in text and "value=\"approve\"" not in text  # no room
     boss.screenshot(path=str(ARTIFACTS / "helpdesk-colocation-refused.png"), full_page=True)  # type: ignore
     fire(boss, "return_for_recheck", comment="Tunggu rak baru")
 
@@ -131,6 +132,10 @@ def test_colocation_refused_without_rack_space_then_accepted(browser: object,
                               data={"site": site.json()["id"], "name": "R-48",
                                     "u_height": 48})
     assert rack.status == 201, rack.text()
+    outlet = admin.request.post("/api/dcim/wall-outlets/",  # type: ignore[attr-defined]
+                                headers={"X-CSRFToken": csrf},
+                                data={"site": site.json()["id"], "label": "WO-DC-01"})
+    assert outlet.status == 201, outlet.text()
 
     record_checks()
     boss.goto(url)  # type: ignore[attr-defined]

@@ -67,7 +67,7 @@ def test_two_desks_fire_conflicting_actions_exactly_one_wins(
 
 FIELDS = {"reason": "alasan", "comment": "catatan", "location": "lt 1", "ip_count": 1,
           "prefix_id": 1, "public_prefix_id": 9999, "points": 1, "equipment": "AP",
-          "u_height": "two", "server": "vm"}
+          "u_height": "two", "server": "vm", "site_id": 9999}
 ACTIONS = sorted(set().union(*(wf.actions for wf in WORKFLOWS.values())))
 ROLE_USER = {role: name for name, (role, _opd) in USERS.items() if name != "budi"}
 

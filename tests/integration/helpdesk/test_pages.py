@@ -43,12 +43,16 @@ def test_file_act_and_tenancy_through_pages(browsers: dict[str, FlaskClient]) ->
     form = browser.get("/helpdesk/new", headers={"Accept-Language": "id"})
     assert form.status_code == 200 and "Penambahan IP" in form.get_data(as_text=True)
     token = csrf_from(form.get_data(as_text=True))
-    bad = browser.post("/helpdesk/new", data={
-        "csrf_token": token, "type": "penambahan_ip", "title": "IP", "d_ip_count": "dua"})
-    assert bad.status_code == 400 and "details.ip_count" in bad.get_data(as_text=True)
+    bad = browser.post("/helpdesk/new", headers={"Accept-Language": "en"}, data={
+        "csrf_token": token, "type": "penambahan_ip", "title": "IP",
+        "d_penambahan_ip_ip_count": "dua", "d_titik_koneksi_location": "elsewhere"})
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Number of IP addresses: must be a whole number" in text
+    assert "Location: required" in text  # another type's location is not this one's
     made = browser.post("/helpdesk/new", data={
         "csrf_token": token, "type": "penambahan_ip", "title": "IP lab komputer",
-        "priority": "high", "d_ip_count": "3", "d_location": "Lab lt 3"})
+        "priority": "high", "d_penambahan_ip_ip_count": "3",
+        "d_penambahan_ip_location": "Lab lt 3"})
     assert made.status_code == 302
     url = made.location
     page = browser.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
@@ -76,6 +80,7 @@ def test_notification_letter_after_three_reminders(app_context: AppContext,
                                                    browsers: dict[str, FlaskClient]) -> None:
     from datetime import timedelta
 
+    from inventory.dcim.interfaces import create_wall_outlet
     from inventory.dcim.racks import create_rack
     from inventory.dcim.sites import create_site
     from simpul.models import utcnow
@@ -86,6 +91,7 @@ def test_notification_letter_after_three_reminders(app_context: AppContext,
         site = create_site(s, Actor.system("test"), name="DC", slug="dc")
         s.flush()
         create_rack(s, Actor.system("test"), site_id=site.id, name="R1", u_height=10)
+        create_wall_outlet(s, Actor.system("test"), site_id=site.id, label="DC-01")
 
     def act(username: str, wid: int, action: str, **kw: object) -> None:
         with app_context.db.session() as s:
@@ -98,7 +104,7 @@ def test_notification_letter_after_three_reminders(app_context: AppContext,
                                     details={"server": "1U", "u_height": 1, "power_w": 0}).id
     act("helpdesk", wid, "issue")
     act("datacenter", wid, "record_checks", fields={
-        "u_height": 1, "wall_outlet": True, "server_condition": True, "software_legal": True})
+        "u_height": 1, "server_condition": True, "software_legal": True})
     act("leadership", wid, "approve")
     url = f"/helpdesk/{wid}/letter"
     assert browsers["rina"].get(url).status_code == 409

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from inventory.dcim.interfaces import create_wall_outlet
 from inventory.dcim.racks import create_rack
-from inventory.dcim.sites import create_site
+from inventory.dcim.sites import create_location, create_site
 from inventory.ipam.prefixes import create_prefix
-from inventory.models import IpAddress, Prefix, RackReservation
+from inventory.models import IpAddress, Prefix, RackReservation, WallOutlet
 from simpul.audit import Actor
 from simpul.context import AppContext
 from simpul.errors import ConflictError, ValidationError
@@ -48,8 +49,7 @@ def test_colocation_refused_for_lack_of_rack_space_then_accepted(
               title="Server SIMPUS", letter_ref=LETTER,
               details={"server": "Dell R650 2U", "u_height": 2, "power_w": 400})
     run(app_context, "helpdesk", svc.transition, wid, "issue")
-    checks = {"u_height": 2, "wall_outlet": True, "server_condition": True,
-              "software_legal": True}
+    checks = {"u_height": 2, "server_condition": True, "software_legal": True}
     run(app_context, "datacenter", svc.transition, wid, "record_checks", checks)
     state, details = wo_state(app_context, wid)
     assert state == "awaiting_approval" and details["checks"]["rack_available"] is False
@@ -61,14 +61,66 @@ def test_colocation_refused_for_lack_of_rack_space_then_accepted(
         site = create_site(s, Actor.system("test"), name="DC Sidoarjo", slug="dc-sda")
         s.flush()
         create_rack(s, Actor.system("test"), site_id=site.id, name="R01", u_height=4)
+        site_id = site.id
+    # a rack with room but no free wall outlet near it: the outlet check fails, live
+    run(app_context, "datacenter", svc.transition, wid, "record_checks", checks)
+    state, details = wo_state(app_context, wid)
+    assert details["checks"]["rack_available"] is True
+    assert details["checks"]["wall_outlet"] is False
+    run(app_context, "leadership", svc.transition, wid, "return_for_recheck",
+        {"comment": "tunggu outlet"})
+    with app_context.db.session() as s:
+        create_wall_outlet(s, Actor.system("test"), site_id=site_id, label="DC-WO-01")
     run(app_context, "datacenter", svc.transition, wid, "record_checks", checks)
     run(app_context, "leadership", svc.transition, wid, "approve", {"comment": "disetujui"})
     state, details = wo_state(app_context, wid)
     assert state == "setup" and details["rack_reservation"]["units"] == [1, 2]
+    assert details["rack_reservation"]["outlet"] == "DC-WO-01"
     assert details["reminders_sent"] == 0 and details["setup_due_at"]
+    rina_opd = user(app_context, "rina").opd_id
     with app_context.db.session(write=False) as s:
         res = s.scalars(select(RackReservation)).one()
-        assert res.units == [1, 2] and res.opd_id == user(app_context, "rina").opd_id
+        assert res.units == [1, 2] and res.opd_id == rina_opd
+        outlet = s.scalars(select(WallOutlet)).one()
+        assert (outlet.status, outlet.opd_id) == ("reserved", rina_opd)
+        # the approval opened the server's IP request at Help Desk, for the same OPD
+        ip_wo = s.scalars(select(WorkOrder).where(WorkOrder.type == "penambahan_ip")).one()
+        assert ip_wo.number == details["ip_request"] and ip_wo.state == "submitted"
+        assert ip_wo.opd_id == rina_opd and ip_wo.details["colocation"].startswith("WO-")
+        assert ip_wo.letter_ref == LETTER and ip_wo.holder_role == "helpdesk"
+
+
+def test_connection_point_request_ends_with_patch_ports_in_the_inventory(
+        app_context: AppContext, people: dict[str, str]) -> None:
+    with app_context.db.session() as s:
+        site = create_site(s, Actor.system("test"), name="Kantor Dinkes", slug="dinkes")
+        other = create_site(s, Actor.system("test"), name="Kantor Dishub", slug="dishub")
+        s.flush()
+        site_id, other_id = site.id, other.id
+        room = create_location(s, Actor.system("test"), site_id=other_id, name="Lt 2",
+                               slug="lt2")
+        s.flush()
+        room_id = room.id
+    wid = run(app_context, "rina", svc.create_work_order, type="titik_koneksi",
+              title="Titik jaringan ruang rapat", letter_ref=LETTER,
+              details={"location": "Ruang rapat lt 1", "points": 3})
+    run(app_context, "helpdesk", svc.transition, wid, "issue")
+    run(app_context, "it_support", svc.transition, wid, "recommend",
+        {"location": "Ruang rapat lt 1", "points": 3, "equipment": "switch 8 port"})
+    with pytest.raises(ValidationError, match="site_id"):
+        run(app_context, "infrastructure", svc.transition, wid, "approve")
+    with pytest.raises(ValidationError, match="not in Kantor Dinkes"):
+        run(app_context, "infrastructure", svc.transition, wid, "approve",
+            {"site_id": site_id, "location_id": room_id})
+    run(app_context, "infrastructure", svc.transition, wid, "approve", {"site_id": site_id})
+    run(app_context, "it_support", svc.transition, wid, "complete", {"comment": "terpasang"})
+    state, details = wo_state(app_context, wid)
+    assert state == "returned" and details["site"] == "Kantor Dinkes"
+    assert details["outlets"] == [f"WO-{wid:06d}-0{i}" for i in (1, 2, 3)]
+    with app_context.db.session(write=False) as s:
+        ports = s.scalars(select(WallOutlet).order_by(WallOutlet.label)).all()
+        assert [(p.site_id, p.kind, p.status, p.opd_id) for p in ports] == [
+            (site_id, "patch-port", "used", user(app_context, "rina").opd_id)] * 3
 
 
 def test_incidental_event_reserves_a_prefix_that_expires(
@@ -260,3 +312,33 @@ def test_escalation_job_and_cli(app_context: AppContext, people: dict[str, str])
     table = runner.invoke(helpdesk, ["types", "penitipan_server"])
     assert "awaiting_approval  --approve--> setup" in table.output
     assert "[leadership]  if checks_pass" in table.output
+
+
+def test_device_registration_goes_through_review_into_the_nac_register(
+        app_context: AppContext, people: dict[str, str]) -> None:
+    from nac.models import NacDevice
+
+    details = {"mac": "AA-BB-CC-00-11-22", "device_type": "printer",
+               "owner": "Sub-bag Umum", "purpose": "printer lantai 2"}
+    with pytest.raises(ValidationError, match="details.mac"):
+        run(app_context, "rina", svc.create_work_order, type="pendaftaran_perangkat",
+            title="Printer", details={**details, "mac": "not-a-mac"})
+    wid = run(app_context, "rina", svc.create_work_order, type="pendaftaran_perangkat",
+              title="Printer lantai 2", letter_ref=LETTER, details=details)
+    assert wo_state(app_context, wid)[1]["mac"] == "aa:bb:cc:00:11:22"  # normalised at intake
+    with app_context.db.session(write=False) as s:  # nothing joins before the review
+        assert s.scalar(select(func.count()).select_from(NacDevice)) == 0
+    run(app_context, "helpdesk", svc.transition, wid, "issue")
+    run(app_context, "it_support", svc.transition, wid, "approve", {"comment": "ok"})
+    state, facts = wo_state(app_context, wid)
+    assert state == "returned" and facts["registered"] == "aa:bb:cc:00:11:22"
+    with app_context.db.session(write=False) as s:
+        device = s.scalars(select(NacDevice)).one()
+        assert (device.status, device.role, device.opd_id, device.description) == (
+            "active", "printer", user(app_context, "rina").opd_id, f"WO-{wid:06d}")
+    # the same MAC again is refused at intake, with no work order written
+    with pytest.raises(ConflictError, match="already registered"):
+        run(app_context, "rina", svc.create_work_order, type="pendaftaran_perangkat",
+            title="Printer lagi", letter_ref=LETTER, details=details)
+    with app_context.db.session(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(WorkOrder)) == 1

@@ -33,7 +33,7 @@ VALUES = {"reason": "alasan", "comment": "catatan", "location": "lt 1", "ip_coun
           "event_end": "2026-12-01T17:00:00+07:00", "parent_prefix_id": 1, "prefix_id": 1,
           "u_height": 2, "wall_outlet": True, "server_condition": True,
           "software_legal": True, "app_complete": True, "security_scan": "passed",
-          "server": "vm-1"}
+          "server": "vm-1", "site_id": 1}
 
 
 REACHED: dict[str, set[str]] = {}  # what the walks got to, for the coverage check
