@@ -116,3 +116,42 @@ def test_notification_letter_after_three_reminders(app_context: AppContext,
     text = page.get_data(as_text=True)
     assert "setelah 3 kali pengingat" in text and "R1, U1" in text
     assert browsers["budi"].get(url).status_code == 404
+
+
+def test_the_lampiran_ii_form_can_be_filed_from_the_page(
+        browsers: dict[str, FlaskClient]) -> None:
+    browser = browsers["rina"]
+    form = browser.get("/helpdesk/new", headers={"Accept-Language": "en"})
+    text = form.get_data(as_text=True)
+    assert 'name="pse__data_umum__kategori"' in text and "perangkat_keras" in text
+    token = csrf_from(text)
+    data = {"csrf_token": token, "type": "pse", "title": "SIMPUS", "letter_ref": "ND/9",
+            "pse__data_umum__nama_internal": "SIMPUS",
+            "pse__data_umum__nama_eksternal": "Sistem Informasi Puskesmas",
+            "pse__data_umum__keterangan": "Rekam medis puskesmas",
+            "pse__data_umum__sasaran_pelayanan": "lokal",
+            "pse__data_umum__kategori": "tinggi", "pse__data_umum__kategori_akses": "online"}
+    incomplete = browser.post("/helpdesk/new", data=data, headers={"Accept-Language": "en"})
+    body = incomplete.get_data(as_text=True)
+    # every gap named, the online service's URL among them, and nothing filed
+    assert incomplete.status_code == 400 and "data_umum › url: required" in body
+    assert "fungsi_utama: at least one entry" in body
+    assert "penanggung_jawab › nip: required" in body
+    assert "SIMPUS" not in browser.get("/helpdesk/").get_data(as_text=True)
+    data.update({"pse__data_umum__url": "https://simpus.example.go.id"})
+    for name in ("nama_satuan_kerja", "alamat", "provinsi", "kota_kabupaten", "kode_pos",
+                 "no_telp", "website"):
+        data[f"pse__profil_penyelenggara__{name}"] = "isi"
+    for name in ("nama", "nip", "nama_satuan_kerja", "alamat_satuan_kerja", "provinsi",
+                 "kota_kabupaten", "kode_pos", "no_hp", "email"):
+        data[f"pse__penanggung_jawab__{name}"] = "isi"
+    data.update({"pse__fungsi_utama__0__fungsi": "Pendaftaran pasien",
+                 "pse__ruang_lingkup__0__ruang_lingkup": "Puskesmas se-kabupaten",
+                 "pse__jenis_layanan__0__jenis_layanan": "pendaftaran",
+                 "pse__perangkat_keras__0__jenis": "server",
+                 "pse__perangkat_keras__0__pemilik": "milik_sendiri",
+                 "pse__dasar_hukum__lines": "Perbup 46/2018\nUU 27/2022\n"})
+    made = browser.post("/helpdesk/new", data=data)
+    assert made.status_code == 302, made.get_data(as_text=True)[:2000]
+    page = browser.get(made.location).get_data(as_text=True)
+    assert "SIMPUS" in page

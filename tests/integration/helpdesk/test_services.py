@@ -320,7 +320,7 @@ def test_device_registration_goes_through_review_into_the_nac_register(
 
     details = {"mac": "AA-BB-CC-00-11-22", "device_type": "printer",
                "owner": "Sub-bag Umum", "purpose": "printer lantai 2"}
-    with pytest.raises(ValidationError, match="details.mac"):
+    with pytest.raises(ValidationError, match=r"details\.mac"):
         run(app_context, "rina", svc.create_work_order, type="pendaftaran_perangkat",
             title="Printer", details={**details, "mac": "not-a-mac"})
     wid = run(app_context, "rina", svc.create_work_order, type="pendaftaran_perangkat",
