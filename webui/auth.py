@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -38,6 +39,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 15 * 60
+# The operation-room wall has nobody to type a password after the 8-hour session: the
+# read-only NOC role is remembered (an HttpOnly, signed cookie) for 30 days instead.
+WALL_REMEMBER = timedelta(days=30)
 
 
 class LoginThrottle:
@@ -172,7 +176,8 @@ def login() -> Any:
                 _throttle().succeeded(username, address)
                 commit()
                 session.clear()
-                login_user(user)
+                wall = user.role == Role.NOC.value
+                login_user(user, remember=wall, duration=WALL_REMEMBER if wall else None)
                 session.permanent = True
                 logger.bind(user=user.username, address=address).info("signed in")
                 return redirect(_safe_next(request.args.get("next")))
