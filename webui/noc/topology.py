@@ -18,8 +18,8 @@ from inventory.models import Cable, CableTermination, Device, Interface, Site
 
 # role -> tier (row); roles not listed sit with the access tier
 TIERS: dict[str, int] = {
-    "internet": 0, "edge": 1, "firewall": 1, "vpn": 1, "core": 2, "distribution": 3,
-    "nac-access": 4, "access": 4, "server": 5, "radius": 5, "host": 6,
+    "internet": 0, "isp": 0, "router": 0, "edge": 1, "firewall": 1, "vpn": 1, "core": 2,
+    "distribution": 3, "nac-access": 4, "access": 4, "server": 5, "radius": 5, "host": 6,
 }
 WIDTH, ROW, MARGIN = 1600, 110, 50
 
@@ -53,12 +53,12 @@ def place(devices: list[tuple[int, str, str, str]]) -> list[Node]:
     for dev in devices:
         rows[TIERS.get(dev[2], TIERS["access"])].append(dev)
     nodes = []
-    for tier, members in sorted(rows.items()):
+    for row, (_tier, members) in enumerate(sorted(rows.items())):  # no empty rows
         members.sort(key=lambda d: (d[3], d[1]))
         step = (WIDTH - 2 * MARGIN) / max(len(members), 1)
         for i, (dev_id, name, role, site) in enumerate(members):
             nodes.append(Node(dev_id, name, role, site, int(MARGIN + step * (i + 0.5)),
-                              MARGIN + tier * ROW))
+                              MARGIN + row * ROW))
     return nodes
 
 
