@@ -62,5 +62,5 @@ def load_helpdesk_config(env: Mapping[str, str] | None = None,
                                 REGENCY_DOMAIN)),
         sla=table,
         mailer=Mailer(host=str(pick("HELPDESK_SMTP_HOST", "SIMPUL_SMTP_HOST", "")), port=port,
-                      sender=str(pick("HELPDESK_MAIL_FROM", "SIMPUL_MAIL_FROM",
+                      sender=str(pick("HELPDESK_MAIL_FROM", "SIMPUL_SMTP_FROM",
                                       "helpdesk@localhost"))))
