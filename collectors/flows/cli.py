@@ -1,0 +1,191 @@
+"""``simpul collectors flows`` and ``simpul collectors traps``: run, query, maintain."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from types import FrameType
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from collectors.flows import queries
+from collectors.flows.settings import load_flow_settings, load_trap_settings
+from simpul.context import AppContext
+from simpul.errors import NotFoundError
+from simpul.models.tenancy import Opd
+from simpul.runtime import prepare_database
+
+flows = click.Group("flows", help="NetFlow v5/v9/IPFIX collector and top talkers.")
+traps = click.Group("traps", help="SNMP trap receiver (v2c, v3) and trap events.")
+
+
+def _app(click_ctx: click.Context) -> AppContext:
+    obj = click_ctx.ensure_object(dict)
+    if "app" not in obj:
+        obj["app"] = AppContext.create()
+    return obj["app"]
+
+
+def _run_until_signal(services: list[Any], describe: str) -> None:
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    started = []
+    try:
+        for service in services:
+            service.start()
+            started.append(service)
+        click.echo(f"{describe} (Ctrl-C stops)", err=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for service in reversed(started):
+            service.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return queries.utc(value).isoformat()  # SQLite hands back naive UTC
+    return str(value)
+
+
+@flows.command("run")
+@click.option("--migrate/--no-migrate", default=True, show_default=True,
+              help="Upgrade the database schema before starting.")
+@click.pass_context
+def flows_run(click_ctx: click.Context, migrate: bool) -> None:
+    """Run the flow collector in the foreground (SIMPUL_FLOW_* settings)."""
+    from collectors.flows.collector import FlowCollector
+
+    app = _app(click_ctx)
+    prepare_database(app, migrate_schema=migrate)
+    collector = FlowCollector(app.db, load_flow_settings())
+    collector.bind()
+    where = ", ".join(f"{h}:{p}" for h, p in collector.addresses) or "nowhere (port off)"
+    try:
+        _run_until_signal([collector], f"flow collector on {where}")
+    finally:
+        s = collector.stats
+        click.echo(f"{s.packets} datagrams, {s.records} records, {s.malformed} malformed, "
+                   f"{s.no_template} without template, {s.dropped} dropped (queue full), "
+                   f"{s.stored_rows} rows stored", err=True)
+        app.db.dispose()
+
+
+@flows.command("top")
+@click.option("--by", "by", type=click.Choice(queries.DIMENSIONS), default="source",
+              show_default=True)
+@click.option("--minutes", type=click.IntRange(1, 60 * 24 * 90), default=15, show_default=True)
+@click.option("--limit", type=click.IntRange(1, queries.MAX_LIMIT), default=10,
+              show_default=True)
+@click.option("--opd", "opd_code", default=None, help="Only traffic from or to this OPD.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def flows_top(click_ctx: click.Context, by: str, minutes: int, limit: int,
+              opd_code: str | None, as_json: bool) -> None:
+    """Show the top talkers of the last MINUTES."""
+    app = _app(click_ctx)
+    until = datetime.now(UTC)
+    since = until - timedelta(minutes=minutes)
+    with app.db.session(write=False) as session:
+        opd_id = None
+        if opd_code:
+            opd_id = session.scalar(select(Opd.id).where(Opd.code == opd_code.upper()))
+            if opd_id is None:
+                raise NotFoundError(f"OPD {opd_code} does not exist")
+        rows = queries.top_talkers(session, by=by, since=since, until=until, limit=limit,
+                                   opd_id=opd_id)
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in rows], indent=2))
+        return
+    if not rows:
+        click.echo(f"no flows in the last {minutes} min")
+    for r in rows:
+        owner = f"  [{r.opd_code}]" if r.opd_code and by != "opd" else ""
+        click.echo(f"{r.label:<40} {r.bytes:>14,} B {r.bps / 1e6:>10.3f} Mbit/s"
+                   f" {r.flows:>7} flows{owner}")
+
+
+@flows.command("exporters")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def flows_exporters(click_ctx: click.Context, as_json: bool) -> None:
+    """List exporters with their datagram, record and error counters."""
+    app = _app(click_ctx)
+    with app.db.session(write=False) as session:
+        rows = [{"address": e.address, "version": e.version, "last_seen": e.last_seen,
+                 "packets": e.packets, "records": e.records, "malformed": e.malformed,
+                 "no_template": e.no_template} for e in queries.list_exporters(session)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=_json_default))
+        return
+    for r in rows:
+        click.echo(f"{r['address']:<40} v{r['version']:<3} {r['packets']:>10} datagrams "
+                   f"{r['records']:>12} records {r['malformed']:>6} malformed "
+                   f"{r['no_template']:>6} no-template  last {r['last_seen']}")
+
+
+@flows.command("maintain")
+@click.pass_context
+def flows_maintain(click_ctx: click.Context) -> None:
+    """Roll complete hours up and apply retention now (the collector does it every minute)."""
+    from collectors.flows import store
+
+    app = _app(click_ctx)
+    settings = load_flow_settings()
+    with app.db.session() as session:
+        hours = store.rollup(session, max_hours=24 * 90)
+        deleted = store.apply_retention(session, minute_hours=settings.minute_retention_h,
+                                        hour_days=settings.hour_retention_days)
+    click.echo(f"{hours} hour(s) rolled up, {deleted} row(s) deleted")
+
+
+@traps.command("run")
+@click.option("--migrate/--no-migrate", default=True, show_default=True,
+              help="Upgrade the database schema before starting.")
+@click.pass_context
+def traps_run(click_ctx: click.Context, migrate: bool) -> None:
+    """Run the trap receiver in the foreground (SIMPUL_TRAP_* settings)."""
+    from collectors.flows.traps import TrapReceiver
+
+    app = _app(click_ctx)
+    prepare_database(app, migrate_schema=migrate)
+    receiver = TrapReceiver(app.db, load_trap_settings())
+    try:
+        _run_until_signal([receiver], "trap receiver")
+    finally:
+        click.echo(f"{receiver.received} datagrams, {receiver.stored} traps stored", err=True)
+        app.db.dispose()
+
+
+@traps.command("list")
+@click.option("--limit", type=click.IntRange(1, queries.MAX_LIMIT), default=20,
+              show_default=True)
+@click.option("--trap", default=None, help="Only this trap (linkDown, linkUp, coldStart, …).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def traps_list(click_ctx: click.Context, limit: int, trap: str | None, as_json: bool) -> None:
+    """List the newest trap events."""
+    app = _app(click_ctx)
+    with app.db.session(write=False) as session:
+        rows = [{"id": e.id, "received_at": e.received_at, "source": e.source_addr,
+                 "device": e.device_name, "version": e.version, "trap": e.trap,
+                 "if_index": e.if_index, "message": e.message}
+                for e in queries.list_trap_events(session, limit=limit, trap=trap)]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=_json_default))
+        return
+    for r in rows:
+        when = queries.utc(r["received_at"])
+        click.echo(f"{when:%Y-%m-%d %H:%M:%S}Z  {r['version']:<3} {r['source']:<16} "
+                   f"{r['device'] or '-':<12} {r['message']}")
