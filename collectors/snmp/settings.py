@@ -54,6 +54,8 @@ class SnmpSettings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     metrics_token: str = field(default="", repr=False)
     metrics_allow: tuple[str, ...] = ()
+    # End hosts run no agent: polling them only fills the wall with false "down"s.
+    skip_roles: tuple[str, ...] = ("host",)
 
 
 def _get(env: dict[str, str], name: str, default: str) -> str:
@@ -119,6 +121,8 @@ def load_snmp_settings(env: dict[str, str] | None = None) -> SnmpSettings:
     if token:
         register_secret(token)
     allow = tuple(a.strip() for a in _get(env, "METRICS_ALLOW", "").split(",") if a.strip())
+    skip = tuple(r.strip() for r in _get(env, "SNMP_SKIP_ROLES", "host").split(",")
+                 if r.strip() and r.strip() != "none")
     return SnmpSettings(
         credentials=creds,
         port=int(_num(env, "SNMP_PORT", 161, int, 1)),
@@ -138,5 +142,6 @@ def load_snmp_settings(env: dict[str, str] | None = None) -> SnmpSettings:
         shares=int(_num(env, "SNMP_SHARES", 2, int, 1)),
         redis_url=_get(env, "REDIS_URL", "redis://127.0.0.1:6379/0"),
         metrics_token=token,
+        skip_roles=skip,
         metrics_allow=allow,
     )

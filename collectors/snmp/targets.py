@@ -1,5 +1,8 @@
 """What to poll: every active inventory device with a primary IPv4 address.
 
+Devices whose role is in ``SIMPUL_SNMP_SKIP_ROLES`` (default: ``host``, end hosts with
+no agent) are left out; ``none`` polls every role.
+
 The inventory is the source of truth; a device appears in the poll the cycle after it is
 given a primary address and drops out when it loses it or stops being active. The
 credentials are the process's (``SIMPUL_SNMP_*``): secrets never live in the database.
@@ -26,6 +29,8 @@ def list_targets(session: Session, settings: SnmpSettings, *,
     stmt = (select(Device.id, Device.name, IpAddress.address)
             .join(IpAddress, IpAddress.id == Device.primary_ip4_id)
             .where(Device.status.in_(POLLED_STATUSES)).order_by(Device.id))
+    if settings.skip_roles:
+        stmt = stmt.where(Device.role.not_in(settings.skip_roles))
     if device_ids is not None:
         stmt = stmt.where(Device.id.in_(device_ids))
     rows = session.execute(stmt).all()
