@@ -38,10 +38,16 @@ def schema_of(db: Database) -> dict[str, Any]:
     insp = inspect(db.engine)
     schema: dict[str, Any] = {}
     for table in sorted(insp.get_table_names()):
+        pk = insp.get_pk_constraint(table)["constrained_columns"]
+        columns = {c["name"]: (_family(c["type"]), c["nullable"])
+                   for c in insp.get_columns(table)}
+        # A 64-bit surrogate key is BIGINT on PostgreSQL and INTEGER on SQLite, where only
+        # "INTEGER PRIMARY KEY" is the (already 64-bit) auto-numbering rowid.
+        if len(pk) == 1 and columns[pk[0]][0] == "bigint":
+            columns[pk[0]] = ("int", columns[pk[0]][1])
         schema[table] = {
-            "columns": {c["name"]: (_family(c["type"]), c["nullable"])
-                        for c in insp.get_columns(table)},
-            "pk": insp.get_pk_constraint(table)["constrained_columns"],
+            "columns": columns,
+            "pk": pk,
             "fks": sorted((fk["name"], tuple(fk["constrained_columns"]), fk["referred_table"],
                            (fk.get("options") or {}).get("ondelete"))
                           for fk in insp.get_foreign_keys(table)),
