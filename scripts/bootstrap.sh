@@ -69,7 +69,7 @@ ensure_system_packages() {
   # build; it never downloads one); the lab's own list lives in labs/install-deps.sh.
   [ "$(id -u)" -eq 0 ] || return 0
   apt_install postgresql util-linux procps iproute2 chromium fonts-dejavu-core \
-    redis-server prometheus-snmp-exporter nfdump
+    redis-server prometheus-snmp-exporter nfdump git sshpass
   if [ -x "$ROOT/labs/install-deps.sh" ]; then
     "$ROOT/labs/install-deps.sh"
   fi
