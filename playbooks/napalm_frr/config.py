@@ -36,6 +36,9 @@ NO_FORMS = (
 )
 # Lines whose "no" form is the line without its leading "no ".
 NEGATED = re.compile(r"^no (.+)$")
+# Lines removed by setting the default back: FRR's "no exec-timeout" means "never time
+# out" (0 0), not the default 10 minutes that the running config leaves unprinted.
+RESTORE_DEFAULT = ((re.compile(r"^exec-timeout\b"), "exec-timeout 10 0"),)
 EXITS = {"address-family": "exit-address-family"}
 
 
@@ -119,6 +122,9 @@ def no_form(line: str) -> str:
     negated = NEGATED.match(line)
     if negated:
         return negated.group(1)
+    for pattern, default in RESTORE_DEFAULT:
+        if pattern.match(line):
+            return default
     for pattern, repl in NO_FORMS:
         if pattern.match(line):
             return "no " + pattern.sub(repl, line)

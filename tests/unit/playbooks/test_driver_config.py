@@ -104,6 +104,8 @@ def test_no_forms() -> None:
     assert no_form("no ipv6 forwarding") == "ipv6 forwarding"
     assert no_form("ip route 0.0.0.0/0 192.0.2.1") == "no ip route 0.0.0.0/0 192.0.2.1"
     assert no_form("timers throttle spf 0 50 500") == "no timers throttle spf"
+    # "no exec-timeout" would mean "never"; removing a timeout restores FRR's default
+    assert no_form("exec-timeout 5 0") == "exec-timeout 10 0"
 
 
 def test_without_strips_routing() -> None:
