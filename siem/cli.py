@@ -116,3 +116,52 @@ def stats_cmd(click_ctx: click.Context, as_json: bool) -> None:
     click.echo("  ".join(c.upper().ljust(widths[c]) for c in columns))
     for row in rows:
         click.echo("  ".join(str(row[c]).ljust(widths[c]) for c in columns))
+
+
+@siem.command("rules")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def rules_cmd(click_ctx: click.Context, as_json: bool) -> None:
+    """List the detection rules (shipped and SIMPUL_SIEM_RULES_DIR), hits, and load problems."""
+    from siem.rules_admin import list_rules
+
+    app = _app(click_ctx)
+    prepare_database(app, migrate_schema=False)
+    siem_settings = load_siem_settings(app.settings)
+    with app.db.session(write=False) as session:
+        data = list_rules(session, siem_settings.rules_dirs)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    for rule in data["rules"]:
+        state = "on " if rule["enabled"] else "off"
+        click.echo(f"{state} {rule['hits']:>7}  {rule['severity']:<8} "
+                   f"{rule['technique'] or '-':<10} {rule['rule_id']}  {rule['title']}")
+    for problem in data["problems"]:
+        click.echo(f"NOT LOADED {problem['path']} {problem['rule']}: {problem['reason']}",
+                   err=True)
+
+
+@siem.command("maintenance")
+@click.option("--days", type=click.IntRange(1, 90), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def maintenance_cmd(click_ctx: click.Context, days: int, as_json: bool) -> None:
+    """Preventive maintenance: recurring warnings per device, ranked, with an action."""
+    from siem.maintenance import maintenance_report
+
+    app = _app(click_ctx)
+    prepare_database(app, migrate_schema=False)
+    with app.db.session(write=False) as session:
+        report = maintenance_report(session, days=days)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"recurring warnings since {report['since']} "
+               f"({report['events_scanned']} events read)")
+    if not report["items"]:
+        click.echo("(nothing recurring)")
+    for rank, item in enumerate(report["items"], 1):
+        click.echo(f"{rank:>3}. {item['device']} {item['problem']} x{item['count']} "
+                   f"(criticality {item['criticality']}, last {item['last_seen']})")
+        click.echo(f"     -> {item['action']}")

@@ -1,4 +1,4 @@
-"""SIEM tables: normalised events and per-source counters.
+"""SIEM tables: normalised events, per-source counters, incidents, rules, saved searches.
 
 Events keep their indexed, frequently filtered fields as columns (time, host, source,
 user, action, outcome, category, severity, dataset), the whole normalised event as JSON
@@ -16,7 +16,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from simpul.models.base import Base, utcnow
@@ -65,3 +76,92 @@ class SiemSource(Base):
     bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SiemIncident(Base):
+    """Alerts about one entity (a source address, a device, a user) grouped for a person.
+
+    A new alert on an entity that already has an open incident joins it (raising its
+    severity when higher) instead of opening another, so one brute-force campaign is one
+    incident with many alerts. ``opd`` is the OPD of the entity (from enrichment) for
+    tenancy; ``damage_class`` is the DRP class (interruption/minor/major/disaster) that
+    infrastructure incidents carry.
+    """
+
+    __tablename__ = "siem_incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    entity: Mapped[str] = mapped_column(String(300), index=True)
+    severity: Mapped[str] = mapped_column(String(16), index=True)
+    severity_rank: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="new")
+    assignee: Mapped[str] = mapped_column(String(64), default="")
+    kind: Mapped[str] = mapped_column(String(16), default="security")
+    damage_class: Mapped[str] = mapped_column(String(16), default="")
+    opd: Mapped[str] = mapped_column(String(32), default="", index=True)
+    techniques: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    alert_count: Mapped[int] = mapped_column(Integer, default=0)
+    notes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 (SQLAlchemy's API)
+
+
+class SiemAlert(Base):
+    """One rule hit: which rule, on which entity, and the events that made it fire."""
+
+    __tablename__ = "siem_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("siem_incidents.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(100), index=True)
+    rule_title: Mapped[str] = mapped_column(String(300))
+    severity: Mapped[str] = mapped_column(String(16))
+    technique: Mapped[str] = mapped_column(String(32), default="")
+    entity: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    event_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                              index=True)
+
+
+class SiemRule(Base):
+    """Per-rule switches and counters; the rule itself lives in its file."""
+
+    __tablename__ = "siem_rules"
+
+    rule_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    hits: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hit: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SiemRuleState(Base):
+    """Correlation state that must survive a restart (windows, sequences, last-seen)."""
+
+    __tablename__ = "siem_rule_state"
+
+    rule_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    saved: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SiemSavedSearch(Base):
+    """A named console query of one user."""
+
+    __tablename__ = "siem_saved_searches"
+    __table_args__ = (UniqueConstraint("owner", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(Text, default="")
+    time_range: Mapped[str] = mapped_column(String(16), default="24h")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

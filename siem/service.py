@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import threading
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loguru import logger
@@ -23,12 +23,15 @@ from siem.intake import RecordQueue, SpoolPump
 from siem.normalise import NormaliseOptions
 from siem.receivers import ReceiverContext, bound_port, start_stream, start_udp, tls_context
 from siem.settings import SiemSettings, load_siem_settings
-from siem.spool import Spool
+from siem.spool import Record, Spool
 from siem.stats import SourceStats, default_stats
 from siem.tail import FileTailer, TailState
 from siem.writer import EventWriter
 from simpul.context import AppContext
 from simpul.errors import ConfigError
+
+if TYPE_CHECKING:
+    from siem.detect.runner import DetectionRunner
 
 
 def resolve_tz(name: str) -> tzinfo:
@@ -54,12 +57,14 @@ class SiemService:
         self.ports: dict[str, int] = {}
         self.spool: Spool | None = None
         self.writer: EventWriter | None = None
+        self.detection: DetectionRunner | None = None
         self.pump: SpoolPump | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._stop_async: asyncio.Event | None = None
         self._error: BaseException | None = None
+        self._queue: RecordQueue | None = None
 
     def start(self) -> None:
         """Open the spool, start the writer and the listeners; raise if a port is unusable."""
@@ -67,8 +72,9 @@ class SiemService:
         self.spool = Spool(self.siem.spool_dir, segment_bytes=self.siem.spool_segment_bytes,
                            fsync_ms=self.siem.fsync_ms).open()
         options = NormaliseOptions(epoch=self.spool.epoch, tz=tz)
+        self.detection = self._detection() if self.siem.detect else None
         self.writer = EventWriter(self.app.db, self.spool, self.siem, self.stats,
-                                  self.registry, options)
+                                  self.registry, options, self.detection)
         self.writer.start()
         self._thread = threading.Thread(target=self._thread_main, name="siem-ingest",
                                         daemon=True)
@@ -78,12 +84,48 @@ class SiemService:
             self.writer.stop(drain_timeout=0)
             self.spool.close()
             raise ConfigError(f"syslog listener cannot start: {self._error}") from None
+        from siem.submit import register_service
+
+        register_service(self)
         logger.info("siem: listening {} on {}; spool {}",
                     ", ".join(f"{k}/{v}" for k, v in self.ports.items()) or "nothing",
                     self.siem.syslog_host, self.siem.spool_dir)
 
+    def offer(self, rec: Record) -> bool:
+        """Queue *rec* from any thread (``siem.submit``); False when full or not running."""
+        loop, queue = self._loop, self._queue
+        if loop is None or queue is None or not loop.is_running():
+            return False
+        if threading.current_thread() is self._thread:
+            return queue.offer([rec])
+        fut = asyncio.run_coroutine_threadsafe(self._offer(rec), loop)
+        try:
+            return bool(fut.result(5.0))
+        except Exception:
+            return False
+
+    async def _offer(self, rec: Record) -> bool:
+        assert self._queue is not None
+        return self._queue.offer([rec])
+
+    def _detection(self) -> DetectionRunner:
+        """Rules + incidents, with inventory enrichment registered ahead of them."""
+        from siem.detect.runner import DetectionRunner
+
+        expected = None
+        if self.siem.inventory_enrich:
+            from siem.inventory_link import InventoryAssets
+
+            assets = InventoryAssets(self.app.db)
+            self.registry.register(assets)
+            expected = assets.expected_hosts
+        return DetectionRunner.build(self.app.db, self.siem, expected_hosts=expected)
+
     def stop(self) -> None:
         """Close the listeners, spool what was accepted, let the writer drain, close the spool."""
+        from siem.submit import register_service
+
+        register_service(None)
         if self._loop is not None and self._stop_async is not None:
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._stop_async.set)
@@ -111,6 +153,7 @@ class SiemService:
         self._loop.set_exception_handler(_quiet_handler)
         self._stop_async = asyncio.Event()
         queue = RecordQueue(self.siem.queue_records)
+        self._queue = queue
         self.pump = SpoolPump(queue, self.spool, max_backlog=self.siem.spool_max_bytes,
                               max_records=max(self.siem.batch_records, 1000))
         pump_task = asyncio.create_task(self.pump.run())

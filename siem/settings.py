@@ -45,6 +45,15 @@ class SiemSettings:
     asset_map: str = ""
     default_tz: str = "UTC"
     udp_rcvbuf: int = 4 * 1024 * 1024
+    detect: bool = True
+    rules_dirs: tuple[str, ...] = ()
+    inventory_enrich: bool = True
+    smtp_host: str = ""
+    smtp_port: int = 25
+    mail_from: str = "siem@localhost"
+    notify_to: tuple[str, ...] = ()
+    notify_min_severity: str = "high"
+    state_save_s: float = 30.0
 
     @property
     def tls_enabled(self) -> bool:
@@ -112,4 +121,36 @@ def load_siem_settings(settings: Settings, env: dict[str, str] | None = None) ->
         tail_files=tail,
         asset_map=env.get("SIMPUL_SIEM_ASSET_MAP", ""),
         default_tz=env.get("SIMPUL_SIEM_DEFAULT_TZ", "UTC") or "UTC",
+        detect=_flag(env, "SIMPUL_SIEM_DETECT", True),
+        rules_dirs=_list(env, "SIMPUL_SIEM_RULES_DIR"),
+        inventory_enrich=_flag(env, "SIMPUL_SIEM_INVENTORY_ENRICH", True),
+        smtp_host=env.get("SIMPUL_SIEM_SMTP_HOST", ""),
+        smtp_port=_int(env, "SIMPUL_SIEM_SMTP_PORT", 25, minimum=1, maximum=65535),
+        mail_from=env.get("SIMPUL_SIEM_MAIL_FROM", "") or "siem@localhost",
+        notify_to=_list(env, "SIMPUL_SIEM_NOTIFY_TO"),
+        notify_min_severity=_severity(env.get("SIMPUL_SIEM_NOTIFY_MIN_SEVERITY", "high")),
     )
+
+
+def _list(env: dict[str, str], name: str) -> tuple[str, ...]:
+    return tuple(p.strip() for p in env.get(name, "").split(",") if p.strip())
+
+
+def _flag(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in _OFF or value == "0":
+        return False
+    raise ConfigError(f"setting {name}: {raw!r} is not on/off")
+
+
+def _severity(raw: str) -> str:
+    value = (raw or "high").strip().lower()
+    if value not in ("info", "low", "medium", "high", "critical"):
+        raise ConfigError("SIMPUL_SIEM_NOTIFY_MIN_SEVERITY must be info, low, medium, high "
+                          "or critical")
+    return value

@@ -79,13 +79,18 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def _json_safe(value: Any) -> Any:
+    if value.__class__ in _PLAIN:
+        return value
     if isinstance(value, datetime):
         return _utc(value).isoformat()
     if isinstance(value, dict):
         return {k: _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [v if v.__class__ in _PLAIN else _json_safe(v) for v in value]
     return value
 
 
@@ -102,7 +107,8 @@ def event_row(event: Event, raw: str, raw_encoding: str, row_id: int) -> dict[st
     if isinstance(category, list):
         category = category[0] if category else None
     severity = event.get("event.severity")
-    doc = {k: _json_safe(v) for k, v in event.items()}
+    plain = _PLAIN
+    doc = {k: v if v.__class__ in plain else _json_safe(v) for k, v in event.items()}
     return {
         "id": row_id, "event_id": event["event.id"],
         "timestamp": _utc(event["@timestamp"]), "created": _utc(event["event.created"]),

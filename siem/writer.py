@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -25,6 +25,9 @@ from siem.spool import Batch, Record, Spool
 from siem.stats import SourceStats
 from simpul.db import Database
 from simpul.errors import ConflictError, DatabaseError
+
+if TYPE_CHECKING:
+    from siem.detect.runner import DetectionRunner
 
 _RETRYABLE = (OperationalError, InterfaceError, DatabaseError)
 RETENTION_EVERY_S = 60.0
@@ -41,8 +44,12 @@ def source_key(rec: Record) -> str:
 
 def build_rows(records: list[Record], options: NormaliseOptions,
                registry: EnrichmentRegistry,
-               stats: SourceStats | None) -> list[dict[str, Any]]:
-    """Normalise, enrich and turn *records* into ``siem_events`` rows (counting per source)."""
+               stats: SourceStats | None,
+               events_out: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Normalise, enrich and turn *records* into ``siem_events`` rows (counting per source).
+
+    *events_out*, when given, receives the normalised events (for the rule engine).
+    """
     rows: list[dict[str, Any]] = []
     counts: dict[tuple[str, str], list[int]] = {}
     ids = store.new_row_ids(len(records))
@@ -50,6 +57,8 @@ def build_rows(records: list[Record], options: NormaliseOptions,
         event = registry.enrich(normalise(rec, options))
         raw, encoding = raw_text(rec.raw)
         rows.append(store.event_row(event, raw, encoding, row_id))
+        if events_out is not None:
+            events_out.append(event)
         if stats is not None:
             c = counts.setdefault((source_key(rec), rec.transport), [0, 0])
             c[0 if is_parsed(event) else 1] += 1
@@ -117,8 +126,10 @@ class EventWriter:
     """A thread that drains the spool into the database."""
 
     def __init__(self, db: Database, spool: Spool, siem: SiemSettings, stats: SourceStats,
-                 registry: EnrichmentRegistry, options: NormaliseOptions) -> None:
+                 registry: EnrichmentRegistry, options: NormaliseOptions,
+                 detection: DetectionRunner | None = None) -> None:
         self.db, self.spool, self.siem = db, spool, siem
+        self.detection = detection
         self.stats, self.registry, self.options = stats, registry, options
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -140,6 +151,8 @@ class EventWriter:
             self._thread.join(drain_timeout + 30)
 
     def _run(self) -> None:
+        if self.detection is not None:
+            self.detection.start()
         next_flush = time.monotonic() + self.siem.stats_flush_s
         next_retention = time.monotonic() + 5.0
         backoff = 0.5
@@ -161,6 +174,8 @@ class EventWriter:
                 if now >= next_retention:
                     self._plan_retention()
                     next_retention = now + RETENTION_EVERY_S
+                if self.detection is not None:
+                    self._detect_periodic()
             except _RETRYABLE as exc:
                 self.spool.rewind()
                 logger.warning("database unavailable ({}); retrying in {:.1f}s",
@@ -176,11 +191,31 @@ class EventWriter:
             self.flush_stats()
         except Exception as exc:
             logger.error("final counter flush failed: {}", exc)
+        if self.detection is not None:
+            self.detection.stop()
 
     def _write(self, batch: Batch) -> None:
-        rows = build_rows(batch.records, self.options, self.registry, self.stats)
+        events: list[dict[str, Any]] | None = [] if self.detection is not None else None
+        rows = build_rows(batch.records, self.options, self.registry, self.stats, events)
         self.stored += store_rows(self.db, rows)
         self.spool.commit(batch.end)
+        if events:
+            self._detect(events)
+
+    def _detect(self, events: list[dict[str, Any]]) -> None:
+        """Rules run after the commit; a failure is logged and never blocks ingest."""
+        assert self.detection is not None
+        try:
+            self.detection.after_batch(events)
+        except Exception as exc:
+            logger.opt(exception=exc).error("siem detection failed for a batch: {}", exc)
+
+    def _detect_periodic(self) -> None:
+        assert self.detection is not None
+        try:
+            self.detection.periodic()
+        except Exception as exc:
+            logger.error("siem detection housekeeping failed: {}", exc)
 
     def flush_stats(self) -> None:
         """Write counter deltas to ``siem_sources``."""

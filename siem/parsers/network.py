@@ -16,7 +16,9 @@ _BGP = {"event__module": "frr", "event__dataset": "frr.bgp", "event__category": 
         "network__protocol": "bgp"}
 
 FRR_RULES = (
-    rule(_FRR_ID + rf"AdjChg: Nbr (?P<ospf__neighbor__router_id>{_IP})(?:\((?P<ospf__vrf>[^)]*)\))?"
+    # FRR 10 adds ", NbrIP <address>" and a space before "(vrf)".
+    rule(_FRR_ID + rf"AdjChg: Nbr (?P<ospf__neighbor__router_id>{_IP})"
+         rf"(?:, NbrIP (?P<ospf__neighbor__ip>{_IP}))? ?(?:\((?P<ospf__vrf>[^)]*)\))?"
          r" on (?P<observer__ingress__interface__name>[^\s:]+)(?::(?P<ospf__interface_ip>\S+))?: "
          r"(?P<ospf__state__old>[\w-]+) -> (?P<ospf__state__new>[\w-]+)"
          r"(?: \((?P<ospf__event>[^)]*)\))?", **_OSPF),
@@ -31,11 +33,37 @@ FRR_RULES = (
 )
 
 
+# FRR logging to a file that rsyslog forwards: "2026/11/23 14:06:47 OSPF: <message>".
+_FRR_FILE = re.compile(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? (?P<daemon>[A-Z0-9]+): ")
+# "log commands": every command a vty session enters, per daemon that received it.
+_FRR_VTY = re.compile(_FRR_ID + r"vty\[\d+\]@(?P<mode>\([^)]*\))?[#>] ?(?P<command>.*)$")
+
+
 def parse_frr(msg: SyslogMessage) -> Fields | None:
-    """FRR ospfd adjacency changes and bgpd neighbour up/down (log-*-changes enabled)."""
-    found = first_match(FRR_RULES, msg.message)
+    """FRR ospfd adjacency changes, bgpd neighbour up/down (log-*-changes enabled) and,
+    with ``log commands``, configuration commands entered in vtysh."""
+    text = msg.message
+    daemon = None
+    prefix = _FRR_FILE.match(text)
+    if prefix is not None:
+        daemon, text = prefix.group("daemon").lower(), text[prefix.end():]
+    vty = _FRR_VTY.match(text)
+    if vty is not None:
+        mode = (vty.group("mode") or "").strip("()")
+        if not mode.startswith("config"):
+            return {"event.module": "frr", "event.dataset": "frr.vty",
+                    "event.action": "vty_command", "frr.command": vty.group("command"),
+                    **({"frr.daemon": daemon} if daemon else {})}
+        return {"event.module": "frr", "event.dataset": "frr.config",
+                "event.action": "config_change", "event.category": ["configuration"],
+                "event.type": ["change"], "event.severity": 5,
+                "frr.command": vty.group("command"), "frr.mode": mode,
+                **({"frr.daemon": daemon} if daemon else {})}
+    found = first_match(FRR_RULES, text)
     if found is None:
         return None
+    if daemon:
+        found["frr.daemon"] = daemon
     if "ospf.state.new" in found:
         old, new = found["ospf.state.old"], found["ospf.state.new"]
         found["destination.ip"] = found["ospf.neighbor.router_id"]

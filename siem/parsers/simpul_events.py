@@ -1,19 +1,22 @@
 """simpul's own alerts and NAC decisions, as JSON inside RFC 5424 syslog.
 
-Shape (APP-NAME ``simpul``, MSGID ``alert`` or ``nac``, MSG one JSON object)::
+Shape (APP-NAME ``simpul``, MSGID ``alert``, ``nac`` or ``event``, MSG one JSON object)::
 
     <PRI>1 2024-11-23T10:15:01.123Z simpul-1 simpul 4242 nac - {"decision": "reject", ...}
 
 NAC keys: ``decision`` (accept/reject/quarantine), ``mac``, ``user``, ``nas_ip``,
 ``nas_port``, ``vlan``, ``reason``, ``opd``. Alert keys: ``rule``, ``severity``
 (critical/high/medium/low/info), ``title``, ``source_ip``, ``host``, ``incident``.
-``format_simpul_syslog`` writes the shape, so emitters and the parser cannot drift.
+``event`` carries any flat ECS-style event another part of simpul built (see
+``siem.submit``). ``format_simpul_syslog`` writes the shape, so emitters and the
+parser cannot drift.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +24,10 @@ from siem.parsers.base import Fields, is_ip, norm_mac
 from siem.parsers.syslog import SyslogMessage
 
 ALERT_SEVERITY = {"critical": 2, "high": 3, "medium": 4, "low": 5, "info": 6}
-_PRI = {"alert": (13 << 3), "nac": (10 << 3)}  # log audit / authpriv
+_PRI = {"alert": (13 << 3), "nac": (10 << 3), "event": (13 << 3)}  # log audit / authpriv
+_FIELD = re.compile(r"^[A-Za-z@_][\w.@-]{0,99}$")
+_RESERVED = frozenset({"event.id", "event.created", "@timestamp", "input.type", "host.ip",
+                       "log.source.address"})
 
 
 def format_simpul_syslog(kind: str, data: dict[str, Any], *, hostname: str = "simpul",
@@ -52,7 +58,33 @@ def parse_simpul(msg: SyslogMessage) -> Fields | None:
         return _nac(data)
     if kind == "alert":
         return _alert(data)
+    if kind == "event":
+        return _event(data)
     return None
+
+
+def _event(data: dict[str, Any]) -> Fields:
+    """A flat ECS-style event built by another simpul part (``siem.submit.submit_event``).
+
+    Only well-formed field names with scalar or list values are kept; the ids and
+    arrival times stay the pipeline's own. ``@timestamp`` is honoured as the event time.
+    """
+    out: Fields = {"event.module": "simpul", "event.dataset": "simpul.event"}
+    for key, value in data.items():
+        if not isinstance(key, str) or not _FIELD.match(key) or key in _RESERVED:
+            continue
+        if isinstance(value, str | int | float | bool) or value is None:
+            out[key] = value
+        elif isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+            out[key] = value[:100]
+    stamp = data.get("@timestamp")
+    if isinstance(stamp, str):
+        try:
+            parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            out["@timestamp"] = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    return out
 
 
 def _nac(data: dict[str, Any]) -> Fields:
