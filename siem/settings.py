@@ -124,9 +124,12 @@ def load_siem_settings(settings: Settings, env: dict[str, str] | None = None) ->
         detect=_flag(env, "SIMPUL_SIEM_DETECT", True),
         rules_dirs=_list(env, "SIMPUL_SIEM_RULES_DIR"),
         inventory_enrich=_flag(env, "SIMPUL_SIEM_INVENTORY_ENRICH", True),
-        smtp_host=env.get("SIMPUL_SIEM_SMTP_HOST", ""),
-        smtp_port=_int(env, "SIMPUL_SIEM_SMTP_PORT", 25, minimum=1, maximum=65535),
-        mail_from=env.get("SIMPUL_SIEM_MAIL_FROM", "") or "siem@localhost",
+        # one relay for the whole office (SIMPUL_SMTP_*), unless the SIEM names its own
+        smtp_host=env.get("SIMPUL_SIEM_SMTP_HOST", "") or env.get("SIMPUL_SMTP_HOST", ""),
+        smtp_port=_int(env, "SIMPUL_SIEM_SMTP_PORT" if env.get("SIMPUL_SIEM_SMTP_PORT")
+                       else "SIMPUL_SMTP_PORT", 25, minimum=1, maximum=65535),
+        mail_from=(env.get("SIMPUL_SIEM_MAIL_FROM", "") or env.get("SIMPUL_SMTP_FROM", "")
+                   or "siem@localhost"),
         notify_to=_list(env, "SIMPUL_SIEM_NOTIFY_TO"),
         notify_min_severity=_severity(env.get("SIMPUL_SIEM_NOTIFY_MIN_SEVERITY", "high")),
     )
