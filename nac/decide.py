@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from inventory.addressing import normalise_mac
@@ -62,15 +62,23 @@ def _nas(attrs: dict[str, str]) -> tuple[str, str]:
             attrs.get("NAS-Port-Id") or attrs.get("NAS-Port", ""))
 
 
-def device_facts(session: Session, mac: str | None, data: PolicyData, site_id: int | None
-                 ) -> DeviceFacts | None:
-    """Look the MAC up (one indexed query) and attach its OPD+role VLAN."""
+# Built once: a statement object reused with a bound MAC keeps SQLAlchemy's compiled
+# form cached, so the hot path pays for the lookup, not for building SQL.
+_DEVICE_LOOKUP = (
+    select(NacDevice.status, NacDevice.expires_at, NacDevice.opd_id, NacDevice.role,
+           NacDevice.auth_method, Opd.code).join(Opd, Opd.id == NacDevice.opd_id)
+    .where(NacDevice.mac == bindparam("mac")))
+
+
+def device_facts(session: Session | Connection, mac: str | None, data: PolicyData,
+                 site_id: int | None) -> DeviceFacts | None:
+    """Look the MAC up (one indexed query) and attach its OPD+role VLAN.
+
+    *session* may be a plain Connection: the MAB hot path needs no ORM session.
+    """
     if mac is None:
         return None
-    row = session.execute(
-        select(NacDevice.status, NacDevice.expires_at, NacDevice.opd_id, NacDevice.role,
-               NacDevice.auth_method, Opd.code).join(Opd, Opd.id == NacDevice.opd_id)
-        .where(NacDevice.mac == mac)).first()
+    row = session.execute(_DEVICE_LOOKUP, {"mac": mac}).first()
     if row is None:
         return None
     status, expires_at, opd_id, role, method, opd_code = row
@@ -86,8 +94,8 @@ def log_decision(sink: DecisionSink, decision: Decision, *, mac: str, username: 
                         reason=decision.reason[:200], vid=decision.vid))
 
 
-def authorize(session: Session, data: PolicyData, attrs: dict[str, str], sink: DecisionSink
-              ) -> Reply:
+def authorize(session: Session | Connection, data: PolicyData, attrs: dict[str, str],
+              sink: DecisionSink) -> Reply:
     """MAB: the User-Name is the MAC; decide it and answer Accept+VLAN or Reject."""
     now = utcnow()
     nas_ip, nas_port = _nas(attrs)

@@ -3,14 +3,18 @@
 A decision must be answered in milliseconds, but a SQLite commit and a log line each
 cost about as much as the decision itself. ``DecisionWriter`` takes decisions from the
 request threads and writes them in batches (one transaction, one log line each) every
-``interval`` seconds. A crash loses at most that interval of decision records — the
-RADIUS answers themselves were already given, and FreeRADIUS keeps its own log.
+``interval`` seconds. Nothing is dropped: a full queue makes the request wait (back-
+pressure) and, past ``put_timeout``, the decision is still logged for the SIEM; a clean
+stop (SIGTERM/Ctrl-C of the policy server or ``simpul up``) writes everything queued.
+Only a hard crash (SIGKILL, power) loses the last ``interval`` of records — the RADIUS
+answers themselves were already given, and FreeRADIUS keeps its own log.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -64,8 +68,10 @@ def session_sink(session: Session) -> DecisionSink:
 class DecisionWriter:
     """Batches decisions from many threads into ``nac_decisions`` on a background thread."""
 
-    def __init__(self, db: Database, interval: float = 0.2, max_batch: int = 2000) -> None:
+    def __init__(self, db: Database, interval: float = 0.2, max_batch: int = 2000,
+                 put_timeout: float = 1.0) -> None:
         self.db = db
+        self.put_timeout = put_timeout
         self.interval = interval
         self.max_batch = max_batch
         self._queue: queue.Queue[DecisionRecord] = queue.Queue(maxsize=100_000)
@@ -79,7 +85,10 @@ class DecisionWriter:
         self._thread.start()
 
     def put(self, rec: DecisionRecord) -> None:
-        """Queue one decision (never blocks the RADIUS answer; drops when 100k behind)."""
+        """Queue one decision. Normally instant; when 100k behind (the database is stuck)
+        wait up to ``put_timeout`` seconds for room — slowing answers rather than losing
+        the record — and if there is still none, log the decision line anyway so the SIEM
+        has it, and say that the table misses it."""
         if rec.result != "reject" and rec.mac:
             with self._recent_lock:
                 self._recent[(rec.mac, rec.nas_ip)] = rec.vid
@@ -88,9 +97,15 @@ class DecisionWriter:
                     self._recent.popitem(last=False)
         try:
             self._queue.put_nowait(rec)
+            return
         except queue.Full:
-            logger.error("nac: decision log is 100000 behind; dropping {} {}", rec.result,
-                         rec.mac)
+            pass
+        try:
+            self._queue.put(rec, timeout=self.put_timeout)
+        except queue.Full:
+            logger.error("nac: decision log is {} behind; this decision is only in the log",
+                         self._queue.maxsize)
+            log_line(rec)
 
     def recent_vid(self, mac: str, nas_ip: str) -> int | None:
         """The VLAN this process last accepted *mac* into on *nas_ip*, if any."""
@@ -107,11 +122,17 @@ class DecisionWriter:
         return batch
 
     def _write(self, batch: list[DecisionRecord]) -> None:
-        try:
-            with self.db.session() as session:
-                session.execute(insert(NacDecision), [asdict(r) for r in batch])
-        except Exception as exc:  # keep serving; the log lines below still reach the SIEM
-            logger.error("nac: writing {} decisions failed: {}", len(batch), exc)
+        rows = [asdict(r) for r in batch]
+        for attempt in range(3):  # a locked or restarting database gets a second chance
+            try:
+                with self.db.session() as session:
+                    session.execute(insert(NacDecision), rows)
+                break
+            except Exception as exc:  # keep serving; the log lines below still reach the SIEM
+                if attempt == 2:
+                    logger.error("nac: writing {} decisions failed: {}", len(batch), exc)
+                else:
+                    time.sleep(0.5)
         for rec in batch:
             log_line(rec)
 

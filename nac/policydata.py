@@ -19,6 +19,7 @@ from inventory.models import Vlan, VlanGroup
 from nac.models import NacSitePolicy, NacVlanPolicy
 from nac.nas import list_nas
 from nac.policy import SitePolicy
+from simpul.db import Database
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,13 @@ class PolicyCache:
                 self._data = load_policy_data(session)
                 self._loaded = time.monotonic()
             return self._data
+
+    def current(self, db: Database) -> PolicyData:
+        """Like ``get``, opening a read session only when the snapshot must be reloaded."""
+        if self._data is not None and time.monotonic() - self._loaded < self.ttl:
+            return self._data
+        with db.session(write=False) as session:
+            return self.get(session)
 
     def invalidate(self) -> None:
         """Forget the snapshot (after a policy change in this process)."""

@@ -137,6 +137,14 @@ files nac_cache {
 	key = "%{Tmp-String-0}"
 }
 
+# Every answer the fail-over cache gives, one line each (the audit trail of decisions
+# simpul's policy API did not make).
+linelog nac_fallback_log {
+	filename = ${logdir}/fallback-%Y%m%d.log
+	permissions = 0600
+	format = "@FALLBACK_FORMAT@"
+}
+
 # Accounting kept on disk while the policy API is down.
 detail nac_acct_detail {
 	filename = ${radacctdir}/detail-%Y%m%d
@@ -209,12 +217,24 @@ simpul_fallback {
 			update reply {
 				&Reply-Message := "simpul policy API unavailable: served from cache"
 			}
+			update control {
+				&Tmp-String-2 := "accept"
+			}
+			nac_fallback_log
 		}
 		else {
+			update control {
+				&Tmp-String-2 := "reject"
+			}
+			nac_fallback_log
 			reject
 		}
 	}
 	else {
+		update control {
+			&Tmp-String-2 := "reject"
+		}
+		nac_fallback_log
 		reject
 	}
 }
@@ -330,3 +350,8 @@ post-auth {
 }
 """
 POLICY = POLICY.replace("@MAC_RE@", MAC_RE)
+FALLBACK_FORMAT = ("%S simpul policy API unavailable: %{control:Tmp-String-2} "
+                   "%{%{Tmp-String-0}:-%{User-Name}} "
+                   "via %{%{NAS-IP-Address}:-%{Packet-Src-IP-Address}} "
+                   "port %{%{NAS-Port-Id}:-%{NAS-Port}}")
+MODULES = MODULES.replace("@FALLBACK_FORMAT@", FALLBACK_FORMAT)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -133,3 +135,63 @@ class FreeRadiusProcess:
                 self.proc.kill()
                 self.proc.wait(timeout)
         self.proc = None
+
+
+class PolicyServerProcess:
+    """The dedicated policy process (``python -m nac.policyserver``) on a socket we bind.
+
+    The parent binds the loopback port and passes the listening descriptor, so the URL
+    written into rlm_rest's configuration is known before the child starts, and a
+    restarted child takes over the same socket (connections wait in its backlog).
+    """
+
+    def __init__(self, nac: NacSettings, settings_env: dict[str, str]) -> None:
+        self.nac = nac
+        self.settings_env = settings_env  # SIMPUL_DATA_DIR / SIMPUL_DATABASE_URL of simpul up
+        self.sock: socket.socket | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Where rlm_rest reaches the policy server."""
+        assert self.sock is not None
+        host, port = self.sock.getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        """Bind (once) and spawn the child on the socket."""
+        from nac.policyserver import listen
+
+        if self.sock is None:
+            try:
+                self.sock = listen("127.0.0.1", self.nac.policy_port)
+            except OSError as exc:
+                raise ConfigError(f"NAC policy server cannot listen on 127.0.0.1:"
+                                  f"{self.nac.policy_port}: {exc.strerror}") from None
+        env = dict(os.environ)
+        env.update(self.settings_env)
+        fd = self.sock.fileno()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "nac.policyserver", "--fd", str(fd)], pass_fds=(fd,),
+            env=env, stdin=subprocess.DEVNULL)
+
+    @property
+    def running(self) -> bool:
+        """True while the child lives."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM (the child writes its queued decisions), then SIGKILL; close the socket."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                logger.warning("nac policy server (pid {}) ignored SIGTERM; killing",
+                               self.proc.pid)
+                self.proc.kill()
+                self.proc.wait(timeout)
+        self.proc = None
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None

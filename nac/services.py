@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from loguru import logger
@@ -18,7 +19,7 @@ from loguru import logger
 from nac.cache import write_cache
 from nac.radiusconf import write_radius_config
 from nac.register import expire_due
-from nac.server import FreeRadiusProcess, freeradius_binary
+from nac.server import FreeRadiusProcess, PolicyServerProcess, freeradius_binary
 from nac.settings import NacSettings, load_nac_settings
 from simpul.audit import Actor
 from simpul.context import AppContext
@@ -34,6 +35,7 @@ class NacService:
         self.app = app
         self.nac = nac or load_nac_settings(app.settings)
         self.radius: FreeRadiusProcess | None = None
+        self.policy: PolicyServerProcess | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -47,16 +49,50 @@ class NacService:
                            "served; install freeradius and freeradius-rest", self.nac.binary)
             return
         try:
+            nac = self._start_policy_server()
             with self.app.db.session() as session:
-                config = write_radius_config(session, self.nac)
-            self.radius = FreeRadiusProcess(self.nac, config.raddb, config.logdir)
+                config = write_radius_config(session, nac)
+            self.radius = FreeRadiusProcess(nac, config.raddb, config.logdir)
             self.radius.start()
         except (SimpulError, OSError) as exc:
             logger.error("nac: FreeRADIUS not started: {}", exc)
             self.radius = None
+            if self.policy is not None:
+                self.policy.stop()
+                self.policy = None
             return
+        self.nac = nac
         self._spawn(self._watch_ready, "nac-radius-ready")
+        if self.policy is not None:
+            self._spawn(self._supervise_policy, "nac-policy-watch")
         self._spawn(lambda: self._export_loop(config.cache_file), "nac-cache")
+
+    def _start_policy_server(self) -> NacSettings:
+        """Start the dedicated policy process unless an API URL was given or it is off;
+        return the settings with rlm_rest's URL pointing at whatever answers."""
+        if not self.nac.policy_server or self.nac.api_url_explicit:
+            return self.nac
+        settings = self.app.settings
+        self.policy = PolicyServerProcess(self.nac, {
+            "SIMPUL_DATA_DIR": str(settings.data_dir),
+            "SIMPUL_DATABASE_URL": settings.database_url,
+            "SIMPUL_LOG_LEVEL": settings.log_level})
+        self.policy.start()
+        return replace(self.nac, api_url=self.policy.url)
+
+    def _supervise_policy(self) -> None:
+        """Restart the policy process if it dies; meanwhile FreeRADIUS serves the cache."""
+        while not self._stop.wait(1.0):
+            policy = self.policy
+            if policy is None or policy.running or self._stop.is_set():
+                continue
+            logger.error("nac: policy server exited (code {}); restarting it — FreeRADIUS "
+                         "answers from the fail-over cache meanwhile",
+                         policy.proc.returncode if policy.proc else "?")
+            try:
+                policy.start()
+            except (SimpulError, OSError) as exc:
+                logger.error("nac: policy server restart failed: {}", exc)
 
     def _spawn(self, target: Callable[[], None], name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -95,6 +131,9 @@ class NacService:
         if self.radius is not None:
             self.radius.stop()
             self.radius = None
+        if self.policy is not None:  # after FreeRADIUS: no request is cut short
+            self.policy.stop()
+            self.policy = None
         for thread in self._threads:
             thread.join(timeout=5)
 

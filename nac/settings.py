@@ -39,6 +39,11 @@ class NacSettings:
     reject_delay: int = 1
     cache_interval: int = 60
     policy_ttl: float = 5.0
+    # The dedicated policy process (nac.policyserver) FreeRADIUS calls instead of the web
+    # app; off, or with SIMPUL_RADIUS_API_URL set, rlm_rest calls ``api_url`` as given.
+    policy_server: bool = True
+    policy_port: int = 0  # 0: any free loopback port, chosen at start
+    api_url_explicit: bool = False
 
     @property
     def nac_dir(self) -> Path:
@@ -84,6 +89,9 @@ def load_nac_settings(settings: Settings, env: dict[str, str] | None = None) -> 
         reject_delay=int(_number(env, "SIMPUL_RADIUS_REJECT_DELAY", 1, int)),
         cache_interval=int(_number(env, "SIMPUL_NAC_CACHE_INTERVAL", 60, int)),
         policy_ttl=_number(env, "SIMPUL_NAC_POLICY_TTL", 5.0, float),
+        policy_server=env.get("SIMPUL_NAC_POLICY_SERVER", "yes").strip().lower() not in _OFF,
+        policy_port=int(_number(env, "SIMPUL_NAC_POLICY_PORT", 0, int)),
+        api_url_explicit=bool(env.get("SIMPUL_RADIUS_API_URL", "").strip()),
     )
 
 

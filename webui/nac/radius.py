@@ -1,27 +1,29 @@
-"""The policy API for FreeRADIUS (rlm_rest): authorize, authenticate, post-auth, accounting."""
+"""The policy API for FreeRADIUS (rlm_rest) inside the web app.
+
+``simpul up`` points FreeRADIUS at the dedicated policy server (``nac.policyserver``);
+these routes answer the same calls through the same ``nac.radiusapi`` service for
+deployments that set ``SIMPUL_RADIUS_API_URL`` to the web app, and for tests.
+"""
 
 from __future__ import annotations
 
 import atexit
-import base64
-import hmac
 import threading
 from typing import Any
 
 from flask import current_app, jsonify, request
 from loguru import logger
 
-from nac import decide
 from nac.decisionlog import DecisionWriter
 from nac.policydata import PolicyCache
+from nac.radiusapi import RadiusEndpoints, offered_secret, secret_matches
 from nac.settings import api_secret, load_nac_settings
 from simpul.errors import AuthError
-from webui.extensions import app_context, commit, db_session
+from webui.extensions import app_context
 from webui.nac import bp
 from webui.openapi import spec
 
 _WRITER_LOCK = threading.Lock()
-
 
 
 def _secret() -> bytes:
@@ -34,26 +36,19 @@ def _secret() -> bytes:
 
 def check_radius_secret() -> None:
     """Refuse any caller that does not present the shared secret (401 = reject)."""
-    offered = request.headers.get("X-Simpul-Nac-Secret", "").encode()
-    auth = request.headers.get("Authorization", "")
-    if not offered and auth[:6].lower() == "basic ":
-        try:
-            offered = base64.b64decode(auth[6:], validate=True).partition(b":")[2]
-        except ValueError:
-            offered = b""
-    if not offered or not hmac.compare_digest(offered, _secret()):
+    if not secret_matches(offered_secret(request.headers.get), _secret()):
         # Every RADIUS request is rejected until this is fixed: say so where ops look.
         logger.warning("nac: policy API call from {} without the right shared secret "
                        "(check SIMPUL_NAC_API_SECRET for FreeRADIUS)", request.remote_addr)
         raise AuthError("the NAC policy API needs the shared secret")
 
 
-def _policy(session: Any) -> Any:
+def _policy() -> PolicyCache:
     cache = current_app.extensions.get("nac_policy_cache")
     if cache is None:
         ttl = load_nac_settings(app_context().settings).policy_ttl
         cache = current_app.extensions.setdefault("nac_policy_cache", PolicyCache(ttl))
-    return cache.get(session)
+    return cache
 
 
 def _sink() -> DecisionWriter:
@@ -68,23 +63,10 @@ def _sink() -> DecisionWriter:
     return writer
 
 
-def _decide(handler: Any, *args: Any) -> Any:
-    """Run a read-only decision in its own session: no write lock, no commit per request
-    (the decision record goes to the batching writer)."""
-    with app_context().db.session(write=False) as session:
-        status, body = handler(session, _policy(session), _attrs(), *args, _sink().put)
-    if status == 204:
-        return "", 204
-    return jsonify(body), status
-
-
-def _attrs() -> dict[str, str]:
-    return decide.attributes(request.get_json(silent=True))
-
-
-def _answer(reply: tuple[int, dict[str, Any]]) -> Any:
-    status, body = reply
-    commit()
+def _call(endpoint: str, result: str = "accept") -> Any:
+    """Answer through the same service as the dedicated policy server (nac.radiusapi)."""
+    endpoints = RadiusEndpoints(app_context().db, _policy(), _sink())
+    status, body = endpoints.call(endpoint, request.get_json(silent=True), result)
     if status == 204:
         return "", 204
     return jsonify(body), status
@@ -102,7 +84,7 @@ RADIUS_REPLY = {"type": "object", "description": "rlm_rest JSON: {list:attribute
                         "shared secret", request=RADIUS_REQUEST, response=RADIUS_REPLY)
 def radius_authorize() -> Any:
     """Decide a MAB request."""
-    return _decide(decide.authorize)
+    return _call("authorize")
 
 
 @bp.route("/api/nac/radius/authenticate", methods=["POST"])
@@ -111,7 +93,7 @@ def radius_authorize() -> Any:
                 request=RADIUS_REQUEST, status=204)
 def radius_authenticate() -> Any:
     """Verify an 802.1X user's password against simpul's users."""
-    return _answer(decide.authenticate(db_session(), _attrs()))
+    return _call("authenticate")
 
 
 @bp.route("/api/nac/radius/post-auth", methods=["POST"])
@@ -121,8 +103,7 @@ def radius_authenticate() -> Any:
                 parameters=[{"name": "result", "in": "query", "schema": {"type": "string"}}])
 def radius_post_auth() -> Any:
     """Give an authenticated user its OPD's VLAN, or record a failed authentication."""
-    result = "reject" if request.args.get("result", "").lower() == "reject" else "accept"
-    return _decide(decide.post_auth, result)
+    return _call("post-auth", request.args.get("result", ""))
 
 
 @bp.route("/api/nac/radius/accounting", methods=["POST"])
@@ -131,6 +112,6 @@ def radius_post_auth() -> Any:
                 request=RADIUS_REQUEST, status=204)
 def radius_accounting() -> Any:
     """Record an accounting packet."""
-    return _answer(decide.accounting(db_session(), _attrs(), _sink().recent_vid))
+    return _call("accounting")
 
 

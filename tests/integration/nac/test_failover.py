@@ -110,6 +110,18 @@ def test_nothing_else_gets_in(radius: tuple, mac: str) -> None:
     assert reply.code == "Access-Reject", reply.raw
 
 
+def test_cache_answers_are_logged(radius: tuple) -> None:
+    """Decisions the policy API did not make still leave an audit line each."""
+    proc = radius[0]
+    radclient(radius[1], SECRET, mab(ACTIVE, "Gi1/0/5"))
+    radclient(radius[1], SECRET, mab(UNKNOWN, "Gi1/0/6"))
+    (log,) = list(proc.output.parent.glob("fallback-*.log"))
+    text = log.read_text()
+    assert f"unavailable: accept {ACTIVE} via 127.0.0.1 port Gi1/0/5" in text, text
+    assert f"unavailable: reject {UNKNOWN} via 127.0.0.1 port Gi1/0/6" in text, text
+    assert oct(log.stat().st_mode & 0o777) == "0o600"
+
+
 def test_non_mac_user_names_are_rejected(radius: tuple) -> None:
     reply = radclient(radius[1], SECRET, {"User-Name": "rina", "User-Password": "x"})
     assert reply.code == "Access-Reject"

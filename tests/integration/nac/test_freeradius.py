@@ -257,6 +257,36 @@ def test_eap_ttls_wrong_password_is_rejected(stack: Stack, tmp_path: Path) -> No
     assert "code=2 (Access-Accept)" not in out
 
 
+def _policy_server_pid(stack: Stack) -> int:
+    """The ``python -m nac.policyserver`` child of ``simpul up``."""
+    for task in Path(f"/proc/{stack.proc.pid}/task").glob("*/children"):
+        for child in task.read_text().split():
+            if b"nac.policyserver" in Path(f"/proc/{child}/cmdline").read_bytes():
+                return int(child)
+    raise AssertionError("simpul up runs no policy server")
+
+
+def test_a_killed_policy_server_is_restarted_and_nothing_unknown_gets_in(stack: Stack) -> None:
+    """FreeRADIUS talks to the dedicated policy process; if it dies, simpul up restarts it
+    on the same socket, and meanwhile only the fail-over cache answers."""
+    pid = _policy_server_pid(stack)
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    seen_api = False
+    while time.monotonic() < deadline:
+        assert radclient(stack.auth_port, SECRET, mab(BLOCKED)).code == "Access-Reject"
+        assert radclient(stack.auth_port, SECRET, mab(UNKNOWN)).code == "Access-Reject"
+        reply = radclient(stack.auth_port, SECRET, mab(ACTIVE))
+        assert reply.code == "Access-Accept", reply.raw
+        if "Reply-Message" not in reply.attrs:  # answered by the policy API again
+            seen_api = True
+            break
+        time.sleep(0.2)
+    assert seen_api, "the policy server did not come back within 10 s"
+    assert _policy_server_pid(stack) != pid
+    assert "policy server exited" in stack.log()
+
+
 def test_decision_latency_through_freeradius(stack: Stack) -> None:
     """p50/p99 of MAB decisions through FreeRADIUS + the policy API (printed, bounded)."""
     client = RadiusClient(stack.auth_port, SECRET)
