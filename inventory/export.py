@@ -26,13 +26,16 @@ from inventory.models import (
     DeviceType,
     Interface,
     IpAddress,
+    Location,
     Manufacturer,
+    PowerFeed,
     Prefix,
     Rack,
     Site,
     Vlan,
     VlanGroup,
     Vrf,
+    WallOutlet,
 )
 from simpul.models import Opd
 
@@ -143,6 +146,19 @@ def export_document(session: Session) -> dict[str, Any]:
         "opd": opd_codes.get(r.opd_id or 0), "description": r.description,
     }, {"status": "active", "u_height": 42, "desc_units": False, "description": ""})
         for r in sorted(racks.values(), key=lambda r: (site_slugs[r.site_id], r.name))]
+    locations = session.scalars(select(Location).order_by(Location.site_id, Location.id)).all()
+    location_slugs = {loc.id: loc.slug for loc in locations}
+    doc["locations"] = [_compact({
+        "site": site_slugs[loc.site_id], "slug": loc.slug, "name": loc.name, "kind": loc.kind,
+        "parent": location_slugs.get(loc.parent_id or 0), "description": loc.description,
+    }, {"name": loc.slug, "kind": "room", "description": ""}) for loc in _parents_first(
+        list(locations))]
+    doc["power_feeds"] = [_compact({
+        "site": site_slugs[racks[f.rack_id].site_id], "rack": racks[f.rack_id].name,
+        "name": f.name, "status": f.status, "voltage": f.voltage, "amperage": f.amperage,
+        "max_utilization": f.max_utilization,
+    }, {"status": "active", "voltage": 230, "amperage": 16, "max_utilization": 80})
+        for f in session.scalars(select(PowerFeed).order_by(PowerFeed.rack_id, PowerFeed.name))]
     doc["device_types"] = [_compact({
         "slug": t.slug, "manufacturer": makers[t.manufacturer_id], "model": t.model,
         "u_height": t.u_height, "power_draw_w": t.power_draw_w, "full_depth": t.is_full_depth,
@@ -183,6 +199,7 @@ def export_document(session: Session) -> dict[str, Any]:
         "interfaces": _export_interfaces(session, d, vrf_names, opd_codes) or None,
     }, {"platform": "", "status": "active", "serial": "", "face": "front", "description": ""})
         for d in devices]
+    doc["wall_outlets"] = _export_outlets(session, site_slugs, location_slugs, refs, opd_codes)
     doc["ip_addresses"] = [_address(ip, vrf_names, opd_codes) for ip in session.scalars(
         select(IpAddress).where(IpAddress.interface_id.is_(None)).order_by(
             IpAddress.vrf_key, IpAddress.family, IpAddress.ip_hex))]
@@ -204,6 +221,41 @@ def _export_cables(session: Session, refs: dict[int, str]) -> list[dict[str, Any
                     {"status": "connected", "label": "", "description": ""})
            for cid, e in ends.items() if "A" in e and "B" in e]
     return sorted(out, key=lambda c: (c["a"], c["b"]))
+
+
+def _parents_first(locations: list[Location]) -> list[Location]:
+    """Order locations so that every parent comes before its children (import order)."""
+    done: set[int] = set()
+    ordered: list[Location] = []
+    pending = list(locations)
+    while pending:
+        rest = [loc for loc in pending if loc.parent_id is not None and loc.parent_id not in done]
+        for loc in pending:
+            if loc not in rest:
+                ordered.append(loc)
+                done.add(loc.id)
+        if len(rest) == len(pending):  # a cycle cannot be stored; keep what is left as is
+            ordered += rest
+            break
+        pending = rest
+    return ordered
+
+
+def _export_outlets(session: Session, site_slugs: dict[int, str], location_slugs: dict[int, str],
+                    refs: dict[int, str], opd_codes: dict[int, str]) -> list[dict[str, Any]]:
+    ifaces = {i.id: i for i in session.scalars(select(Interface).where(Interface.id.in_(
+        select(WallOutlet.interface_id).where(WallOutlet.interface_id.is_not(None)))))}
+    out = []
+    for o in session.scalars(select(WallOutlet).order_by(WallOutlet.site_id, WallOutlet.label)):
+        iface = ifaces.get(o.interface_id or 0)
+        out.append(_compact({
+            "site": site_slugs[o.site_id], "label": o.label,
+            "location": location_slugs.get(o.location_id or 0), "kind": o.kind,
+            "status": o.status, "interface": f"{refs[iface.device_id]}:{iface.name}"
+            if iface is not None else None,
+            "opd": opd_codes.get(o.opd_id or 0), "description": o.description,
+        }, {"kind": "wall-outlet", "description": ""}))
+    return out
 
 
 def export_yaml(session: Session) -> str:

@@ -33,14 +33,17 @@ from inventory.io.load_ipam import (
     load_vlans,
     load_vrfs,
 )
+from inventory.io.load_places import load_locations, load_power_feeds, load_wall_outlets
 from simpul.audit import Actor
 
 __all__ = ["ImportFileError", "ImportReport", "import_document", "import_file"]
 
-SECTIONS = frozenset({"format", "opds", "sites", "racks", "device_types", "vrfs", "vlan_groups",
-                      "vlans", "prefixes", "devices", "ip_addresses", "cables", "links"})
-STEPS = (load_opds, load_sites, load_racks, load_device_types, load_vrfs, load_vlans,
-         load_prefixes, load_devices, load_addresses, load_primary_ips, load_cables)
+SECTIONS = frozenset({"format", "opds", "sites", "locations", "racks", "power_feeds",
+                      "device_types", "vrfs", "vlan_groups", "vlans", "prefixes", "devices",
+                      "wall_outlets", "ip_addresses", "cables", "links"})
+STEPS = (load_opds, load_sites, load_locations, load_racks, load_power_feeds, load_device_types,
+         load_vrfs, load_vlans, load_prefixes, load_devices, load_wall_outlets, load_addresses,
+         load_primary_ips, load_cables)
 
 
 def _check_sections(doc: dict, file: str) -> None:

@@ -158,6 +158,31 @@ def create_cable(session: Session, actor: Actor, *, a_interface_id: int, b_inter
     return cable
 
 
+_CABLE_FIELDS = frozenset({"status", "label", "length_m", "description"})
+
+
+def _validate_cable(session: Session, v: dict[str, Any], current: Cable | None) -> None:
+    errs = FieldErrors()
+    check_choice(errs, "status", v["status"], CABLE_STATUS)
+    check_text(errs, "label", v["label"], 100, required=False)
+    check_text(errs, "description", v["description"], 500, required=False)
+    length = v["length_m"]
+    if length is not None and (isinstance(length, bool) or not isinstance(length, int)
+                               or length < 0):
+        errs.add("length_m", "must be a whole number of metres, 0 or more")
+    errs.raise_if_any()
+
+
+def update_cable(session: Session, actor: Actor, cable_id: int, **changes: Any) -> Cable:
+    """Change a cable's status, label, length or description.
+
+    Its ends are fixed: to move a cable, delete it and connect the new interfaces (the
+    same as re-patching), so each interface's one-cable rule is checked again.
+    """
+    return update_object(session, actor, Cable, cable_id, changes, _CABLE_FIELDS,
+                         _validate_cable)
+
+
 def delete_cable(session: Session, actor: Actor, cable_id: int) -> None:
     """Remove a cable; both interfaces become free."""
     cable = require(session, Cable, cable_id)

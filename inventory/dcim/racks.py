@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -239,14 +239,10 @@ def reserved_units(session: Session, rack_id: int, *, for_opd: int | None = None
     return held
 
 
-def reserve_rack_units(session: Session, actor: Actor, *, rack_id: int, units: list[int],
-                       opd_id: int | None = None, description: str = "",
-                       expires_at: datetime | None = None) -> RackReservation:
-    """Hold free units of a rack for an OPD (both faces), optionally until *expires_at*."""
-    rack = require(session, Rack, rack_id, "rack_id")
-    lock(session, LOCK_RACK, rack.id)
-    errs = FieldErrors()
-    if not units or not all(isinstance(u, int) and not isinstance(u, bool) for u in units):
+def _check_reservation(session: Session, errs: FieldErrors, rack: Rack, units: Any,
+                       opd_id: int | None, expires_at: Any, exclude_id: int | None) -> None:
+    if not units or not isinstance(units, list) or not all(
+            isinstance(u, int) and not isinstance(u, bool) for u in units):
         errs.add("units", "a list of unit numbers is required")
     else:
         bad = sorted(u for u in units if not 1 <= u <= rack.u_height)
@@ -256,18 +252,57 @@ def reserve_rack_units(session: Session, actor: Actor, *, rack_id: int, units: l
             DeviceUnit.rack_id == rack.id, DeviceUnit.unit.in_(units)))))
         if busy:
             errs.add("units", f"U{busy[0]} is occupied by a device")
-        taken = sorted(set(units) & set(reserved_units(session, rack.id)))
+        taken = sorted(set(units) & set(reserved_units(session, rack.id,
+                                                       exclude_id=exclude_id)))
         if taken:
             errs.add("units", f"U{taken[0]} is already reserved")
     check_ref(session, errs, Opd, "opd_id", opd_id)
     if expires_at is not None and (not isinstance(expires_at, datetime)
                                    or expires_at.tzinfo is None):
         errs.add("expires_at", "must be a timezone-aware time")
+
+
+def reserve_rack_units(session: Session, actor: Actor, *, rack_id: int, units: list[int],
+                       opd_id: int | None = None, description: str = "",
+                       expires_at: datetime | None = None) -> RackReservation:
+    """Hold free units of a rack for an OPD (both faces), optionally until *expires_at*."""
+    rack = require(session, Rack, rack_id, "rack_id")
+    lock(session, LOCK_RACK, rack.id)
+    errs = FieldErrors()
+    _check_reservation(session, errs, rack, units, opd_id, expires_at, None)
     errs.raise_if_any()
     res = RackReservation(rack_id=rack.id, units=sorted(set(units)), opd_id=opd_id,
                           description=description, expires_at=expires_at)
     session.add(res)
     audit(session, actor, "reserve", res)
+    return res
+
+
+_RESERVATION_FIELDS = frozenset({"units", "opd_id", "description", "expires_at"})
+
+
+def update_rack_reservation(session: Session, actor: Actor, reservation_id: int,
+                            **changes: Any) -> RackReservation:
+    """Change a reservation's units, OPD, description or expiry (same rack).
+
+    Taken under the rack's lock, like a new reservation, so two changes racing for the
+    same units cannot both win; units the reservation already holds stay available to it.
+    """
+    res = require(session, RackReservation, reservation_id)
+    rack = require(session, Rack, res.rack_id, "rack_id")
+    lock(session, LOCK_RACK, rack.id)
+    values = merge(res, changes, _RESERVATION_FIELDS)
+    stored = values["expires_at"]
+    if "expires_at" not in changes and isinstance(stored, datetime) and stored.tzinfo is None:
+        values["expires_at"] = stored.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+    errs = FieldErrors()
+    _check_reservation(session, errs, rack, values["units"], values["opd_id"],
+                       values["expires_at"], res.id)
+    check_text(errs, "description", values["description"], 500, required=False)
+    errs.raise_if_any()
+    before = snapshot(res)
+    apply(res, {**values, "units": sorted(set(values["units"]))})
+    audit(session, actor, "update", res, before=before)
     return res
 
 

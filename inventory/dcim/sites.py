@@ -203,6 +203,28 @@ def create_manufacturer(session: Session, actor: Actor, *, name: str,
     return maker
 
 
+_MAKER_FIELDS = frozenset({"name", "slug"})
+
+
+def _validate_manufacturer(session: Session, v: dict[str, Any],
+                           current: Manufacturer | None) -> None:
+    errs = FieldErrors()
+    exclude = current.id if current is not None else None
+    check_text(errs, "name", v["name"], 100)
+    if not errs:
+        check_unique(session, errs, Manufacturer, "name", {"name": v["name"]},
+                     exclude_id=exclude)
+    check_slug(session, errs, Manufacturer, v["slug"], exclude)
+    errs.raise_if_any()
+
+
+def update_manufacturer(session: Session, actor: Actor, manufacturer_id: int,
+                        **changes: Any) -> Manufacturer:
+    """Rename a manufacturer or change its slug (both stay unique)."""
+    return update_object(session, actor, Manufacturer, manufacturer_id, changes,
+                         _MAKER_FIELDS, _validate_manufacturer)
+
+
 def delete_manufacturer(session: Session, actor: Actor, manufacturer_id: int) -> None:
     """Delete a manufacturer without device types."""
     maker = require(session, Manufacturer, manufacturer_id)

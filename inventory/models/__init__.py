@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from inventory.models import freehint  # noqa: F401  (registers the before_flush listener)
 from inventory.models.dcim import Location, PowerFeed, Rack, RackReservation, Site
 from inventory.models.devices import (
     Cable,

@@ -119,6 +119,9 @@ class Prefix(TimestampMixin, Base):
         ForeignKey("dcim_site.id", ondelete="RESTRICT"), index=True)
     description: Mapped[str] = mapped_column(String(500), default="")
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # Low-water mark of next-free-IP (``inventory.ipam.freehint``): every address of the
+    # prefix below it is used, in a range or never handed out. NULL: start at the network.
+    free_hint_hex: Mapped[str | None] = mapped_column(String(32))
 
     def __str__(self) -> str:
         return self.prefix
@@ -162,7 +165,8 @@ class IpAddress(TimestampMixin, Base):
     __tablename__ = "ipam_ipaddress"
     __table_args__ = (
         UniqueConstraint("unique_key", "family", "ip_hex", name="uq_ipam_ipaddress_unique"),
-        Index("ix_ipam_ipaddress_range", "vrf_key", "family", "ip_hex"),
+        # id last: API pages order by (vrf_key, family, ip_hex, id) straight off the index
+        Index("ix_ipam_ipaddress_range", "vrf_key", "family", "ip_hex", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

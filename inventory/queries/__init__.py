@@ -31,6 +31,7 @@ from inventory.queries.dcim import (
     wall_outlets_query,
 )
 from inventory.queries.ipam import (
+    bandwidth_allocations_query,
     ip_addresses_query,
     ip_ranges_query,
     prefixes_query,
@@ -41,6 +42,7 @@ from inventory.queries.ipam import (
 )
 
 __all__ = [
+    "bandwidth_allocations_query",
     "cables_query",
     "device_types_query",
     "devices_query",

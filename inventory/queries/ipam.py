@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from inventory.addressing import parse_interface_address, parse_network, to_hex
 from inventory.models import (
+    BandwidthAllocation,
     Interface,
     IpAddress,
     IpRange,
@@ -192,3 +193,16 @@ def ip_addresses_query(*, id: Ids | None = None,
                               IpAddress.dns_name.icontains(text, autoescape=True),
                               IpAddress.description.icontains(text, autoescape=True)))
     return stmt.order_by(IpAddress.vrf_key, IpAddress.family, IpAddress.ip_hex, IpAddress.id)
+
+
+def bandwidth_allocations_query(*, id: Ids | None = None, site_id: Ids | None = None,
+                                site: Texts | None = None, tenant_id: Ids | None = None,
+                                tenant: Texts | None = None, q: str | None = None
+                                ) -> Select[Any]:
+    """OPDs' internet quotas by tenant and site (not a NetBox object; same filter names)."""
+    stmt = in_(in_(select(BandwidthAllocation), BandwidthAllocation.id, id),
+               BandwidthAllocation.site_id, site_id)
+    stmt = tenant_of(site_slug(stmt, BandwidthAllocation.site_id, site),
+                     BandwidthAllocation.opd_id, tenant_id, tenant)
+    stmt = search(stmt, q, BandwidthAllocation.description)
+    return stmt.order_by(BandwidthAllocation.opd_id, BandwidthAllocation.id)

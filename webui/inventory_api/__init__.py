@@ -14,6 +14,7 @@ from flask import jsonify, request
 from flask_login import login_required
 
 from webui.inventory_api import (  # noqa: F401  (each import registers its routes)
+    bandwidth,
     devices,
     interfaces,
     ip_addresses,

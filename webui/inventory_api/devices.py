@@ -20,9 +20,10 @@ from webui.inventory_api.serializers import Field
 
 manufacturers = Resource(
     "/api/dcim/manufacturers/", Manufacturer, "Manufacturer", "dcim",
-    (Field("name", required=True, mode="create"), Field("slug", required=True, mode="create")),
+    (Field("name", required=True), Field("slug", required=True)),
     query=manufacturers_query, filters=(("id", "ids"), ("slug", "texts"), ("q", "text")),
-    create=catalogue.create_manufacturer, delete=catalogue.delete_manufacturer,
+    create=catalogue.create_manufacturer, update=catalogue.update_manufacturer,
+    delete=catalogue.delete_manufacturer,
     brief=lambda m: {"slug": m.slug},
 ).register()
 

@@ -74,10 +74,10 @@ interfaces = Resource(
 CABLE_FIELDS = (
     Field("a_terminations", kind="virtual", required=True, mode="create"),
     Field("b_terminations", kind="virtual", required=True, mode="create"),
-    Field("status", kind="choice", mode="create"),
-    Field("label", mode="create"),
-    Field("length", "length_m", "int", nullable=True, mode="create"),
-    Field("description", mode="create"),
+    Field("status", kind="choice"),
+    Field("label"),
+    Field("length", "length_m", "int", nullable=True),
+    Field("description"),
 )
 
 
@@ -118,7 +118,7 @@ cables = Resource(
     "/api/dcim/cables/", Cable, "Cable", "dcim", CABLE_FIELDS, query=cables_query,
     filters=(("id", "ids"), ("device_id", "ids"), ("interface_id", "ids"),
              ("status", "texts"), ("q", "text")),
-    create=_create_cable, delete=svc.delete_cable, extra=_cable_ends,
+    create=_create_cable, update=svc.update_cable, delete=svc.delete_cable, extra=_cable_ends,
     error_keys={"a_interface_id": "a_terminations", "b_interface_id": "b_terminations"},
     brief=lambda c: {"label": c.label},
 ).register()

@@ -137,7 +137,7 @@ def available_ips(prefix_id: int) -> Any:
     prefix = get_visible(Prefix, prefix_id, "prefix")
     if request.method == "GET":
         limit = _int_arg("limit", 50, 1, MAX_LIMIT)
-        free = allocation.iter_free(allocation.get_available_ips(db_session(), prefix))
+        free = allocation.iter_available_ips(db_session(), prefix)
         addresses = [f"{a}/{prefix.prefix_length}" for a in islice(free, limit)]
         return jsonify(_free_items(prefix, "address", addresses))
     require_writer()

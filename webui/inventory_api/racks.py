@@ -141,10 +141,10 @@ power_feeds = Resource(
 
 RESERVATION_FIELDS = (
     Field("rack", "rack_id", "ref", Rack, required=True, mode="create"),
-    Field("units", kind="json", required=True, mode="create"),
-    Field("tenant", "opd_id", "ref", Opd, nullable=True, mode="create"),
-    Field("description", mode="create"),
-    Field("expires_at", kind="datetime", nullable=True, mode="create"),
+    Field("units", kind="json", required=True),
+    Field("tenant", "opd_id", "ref", Opd, nullable=True),
+    Field("description"),
+    Field("expires_at", kind="datetime", nullable=True),
 )
 
 rack_reservations = Resource(
@@ -152,6 +152,7 @@ rack_reservations = Resource(
     RESERVATION_FIELDS, query=rack_reservations_query,
     filters=(("id", "ids"), ("rack_id", "ids"), ("tenant_id", "ids"), ("tenant", "texts"),
              ("q", "text")),
-    create=svc.reserve_rack_units, delete=svc.release_rack_reservation,
+    create=svc.reserve_rack_units, update=svc.update_rack_reservation,
+    delete=svc.release_rack_reservation,
     what="rack reservation",
 ).register()

@@ -1,4 +1,4 @@
-"""``/api/tenancy/tenants/``: the OPDs (NetBox's tenants); admins create them."""
+"""``/api/tenancy/tenants/``: the OPDs (NetBox's tenants); admins create and rename them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from inventory.queries import tenants_query
+from inventory.tenants import update_tenant
 from simpul.audit import Actor
 from simpul.models import Opd
 from simpul.tenancy import create_opd
@@ -15,9 +16,9 @@ from webui.inventory_api.serializers import Field
 
 FIELDS = (
     Field("code", required=True, mode="create"),
-    Field("name", required=True, mode="create"),
+    Field("name", required=True),
     Field("is_operator", kind="bool", mode="create"),
-    Field("description", mode="create"),
+    Field("description"),
 )
 
 
@@ -36,6 +37,6 @@ tenants = Resource(
     "/api/tenancy/tenants/", Opd, "Tenant", "tenancy", FIELDS,
     query=tenants_query,
     filters=(("id", "ids"), ("q", "text")),
-    create=_create, write_roles=ADMIN_ONLY, what="tenant",
+    create=_create, update=update_tenant, write_roles=ADMIN_ONLY, what="tenant",
     brief=lambda o: {"slug": o.code.lower(), "code": o.code}, extra=_slug,
 ).register()
