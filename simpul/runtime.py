@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 from typing import Protocol
@@ -41,6 +41,35 @@ class BackgroundService(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
+
+
+def run_until_signal(services: Sequence[BackgroundService], describe: Callable[[], str],
+                     announce: Callable[[str], None]) -> None:
+    """Start *services*, announce them, and stop them (newest first) on SIGINT/SIGTERM.
+
+    The foreground commands (``simpul siem run``, ``collectors flows run``, ...) run one
+    part alone this way; *describe* is called once everything started, so it can name
+    the ports actually bound. A service that fails to start stops those already started.
+    """
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    started: list[BackgroundService] = []
+    try:
+        for service in services:
+            service.start()
+            started.append(service)
+        announce(f"{describe()} (Ctrl-C stops)")
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for service in reversed(started):
+            service.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def discover_services(app: AppContext) -> list[BackgroundService]:

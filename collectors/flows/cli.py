@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import signal
-import threading
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from types import FrameType
 from typing import Any
 
 import click
@@ -18,7 +15,7 @@ from collectors.flows.settings import load_flow_settings, load_trap_settings
 from simpul.context import AppContext
 from simpul.errors import NotFoundError
 from simpul.models.tenancy import Opd
-from simpul.runtime import prepare_database
+from simpul.runtime import prepare_database, run_until_signal
 
 flows = click.Group("flows", help="NetFlow v5/v9/IPFIX collector and top talkers.")
 traps = click.Group("traps", help="SNMP trap receiver (v2c, v3) and trap events.")
@@ -31,26 +28,8 @@ def _app(click_ctx: click.Context) -> AppContext:
     return obj["app"]
 
 
-def _run_until_signal(services: list[Any], describe: str) -> None:
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    started = []
-    try:
-        for service in services:
-            service.start()
-            started.append(service)
-        click.echo(f"{describe} (Ctrl-C stops)", err=True)
-        while not stop.wait(0.5):
-            pass
-    finally:
-        for service in reversed(started):
-            service.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def _err(text: str) -> None:
+    click.echo(text, err=True)
 
 
 def _json_default(value: Any) -> Any:
@@ -73,7 +52,7 @@ def flows_run(click_ctx: click.Context, migrate: bool) -> None:
     collector.bind()
     where = ", ".join(f"{h}:{p}" for h, p in collector.addresses) or "nowhere (port off)"
     try:
-        _run_until_signal([collector], f"flow collector on {where}")
+        run_until_signal([collector], lambda: f"flow collector on {where}", _err)
     finally:
         s = collector.stats
         click.echo(f"{s.packets} datagrams, {s.records} records, {s.malformed} malformed, "
@@ -162,7 +141,7 @@ def traps_run(click_ctx: click.Context, migrate: bool) -> None:
     prepare_database(app, migrate_schema=migrate)
     receiver = TrapReceiver(app.db, load_trap_settings())
     try:
-        _run_until_signal([receiver], "trap receiver")
+        run_until_signal([receiver], lambda: "trap receiver", _err)
     finally:
         click.echo(f"{receiver.received} datagrams, {receiver.stored} traps stored", err=True)
         app.db.dispose()

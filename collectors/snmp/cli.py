@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import signal
-import threading
 import time
-from types import FrameType
 
 import click
 
 from simpul.context import AppContext
 from simpul.errors import NotFoundError, SimpulError
-from simpul.runtime import prepare_database
+from simpul.runtime import prepare_database, run_until_signal
 
 snmp = click.Group("snmp", help="SNMP poller: interfaces, host resources, LLDP; roll-ups.")
 
@@ -74,22 +71,12 @@ def run_cmd(click_ctx: click.Context, migrate: bool) -> None:
     app = _app(click_ctx)
     prepare_database(app, migrate_schema=migrate)
     service = SnmpService(app)
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        service.start()
-        click.echo(f"snmp poller running every {service.settings.interval_s:g} s "
-                   f"({service.settings.mode} mode; Ctrl-C stops)", err=True)
-        while not stop.wait(0.5):
-            pass
+        run_until_signal(
+            [service], lambda: f"snmp poller running every {service.settings.interval_s:g} s "
+                               f"({service.settings.mode} mode)",
+            lambda text: click.echo(text, err=True))
     finally:
-        service.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
         app.db.dispose()
 
 
