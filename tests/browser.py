@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,20 +48,26 @@ class LiveServer:
     password: str = DEMO_PASSWORD
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
-    """Start `simpul up` on a free port with demo data; stop it at the end of the session."""
+@contextmanager
+def simpul_up(extra_env: dict[str, str] | None = None,
+              setup: list[list[str]] | None = None) -> Iterator[LiveServer]:
+    """Run `simpul up` on a free port in a fresh data dir with demo data; stop it after.
+
+    *setup* commands (``["inventory", "import", FILE]``) run after the demo load, with
+    the same environment, before the server starts.
+    """
     simpul = str(Path(sys.executable).parent / "simpul")
     data_dir = Path(tempfile.mkdtemp(prefix="simpul-e2e-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIMPUL_")}
     env.update({"SIMPUL_DATA_DIR": str(data_dir), "SIMPUL_DEMO_ADMIN_PASSWORD": DEMO_PASSWORD,
-                **QUIET_LISTENERS})
-    subprocess.run([simpul, "demo", "load"], env=env, check=True, capture_output=True)
+                **QUIET_LISTENERS, **(extra_env or {})})
+    for args in (["demo", "load"], *(setup or [])):
+        subprocess.run([simpul, *args], env=env, check=True, capture_output=True)
     port = free_port()
     proc = subprocess.Popen([simpul, "up", "--port", str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 20
     while True:
         try:
             urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
@@ -70,14 +77,23 @@ def live_server() -> Iterator[LiveServer]:
                 proc.kill()
                 pytest.fail(f"simpul up did not start: {proc.communicate()[0]}")
             time.sleep(0.1)
-    yield LiveServer(url=url, data_dir=data_dir)
-    proc.send_signal(signal.SIGINT)
     try:
-        proc.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-    shutil.rmtree(data_dir, ignore_errors=True)
+        yield LiveServer(url=url, data_dir=data_dir)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """`simpul up` with demo data for the whole session."""
+    with simpul_up() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -7,23 +7,12 @@ map and the counters move. A link cut in the lab then turns that link red on the
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser import DEMO_PASSWORD, LiveServer, free_port
-from tests.envs import QUIET_LISTENERS
+from tests.browser import LiveServer, simpul_up
 from tests.integration.lab.labhelpers import REPO, Lab, in_ns
 
 pytestmark = pytest.mark.lab
@@ -33,39 +22,12 @@ ARTIFACTS = REPO / "tests" / ".simpul" / "e2e"
 @pytest.fixture(scope="module")
 def lab_wall(lab: Lab) -> Iterator[LiveServer]:
     """`simpul up` on the imported lab, polling every 5 s with the lab's SNMP community."""
-    simpul = str(Path(sys.executable).parent / "simpul")
-    data_dir = Path(tempfile.mkdtemp(prefix="simpul-wall-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIMPUL_")}
-    env.update({"SIMPUL_DATA_DIR": str(data_dir), "SIMPUL_DEMO_ADMIN_PASSWORD": DEMO_PASSWORD,
-                **QUIET_LISTENERS, "SIMPUL_SNMP_ENABLED": "on", "SIMPUL_PROBES_ENABLED": "on",
-                "SIMPUL_ALERTS_ENABLED": "on",
-                "SIMPUL_SNMP_COMMUNITY": "simpul-lab", "SIMPUL_SNMP_INTERVAL": "5",
-                "SIMPUL_SNMP_TIMEOUT": "1", "SIMPUL_SNMP_RETRIES": "1"})
-    for args in (["demo", "load"],
-                 ["inventory", "import", str(REPO / "labs/province/province.clab.yml")]):
-        subprocess.run([simpul, *args], env=env, check=True, capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen([simpul, "up", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
-            break
-        except (urllib.error.URLError, ConnectionError):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"simpul up did not start: {proc.communicate()[0]}")
-            time.sleep(0.2)
-    yield LiveServer(url=url, data_dir=data_dir)
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    env = {"SIMPUL_SNMP_ENABLED": "on", "SIMPUL_PROBES_ENABLED": "on",
+           "SIMPUL_ALERTS_ENABLED": "on", "SIMPUL_SNMP_COMMUNITY": "simpul-lab",
+           "SIMPUL_SNMP_INTERVAL": "5", "SIMPUL_SNMP_TIMEOUT": "1", "SIMPUL_SNMP_RETRIES": "1"}
+    with simpul_up(env, [["inventory", "import",
+                          str(REPO / "labs/province/province.clab.yml")]]) as server:
+        yield server
 
 
 def _count(page: Any, which: str) -> int:
