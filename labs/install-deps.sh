@@ -25,6 +25,7 @@ PACKAGES=(
     tinyproxy
     freeradius freeradius-utils freeradius-rest eapoltest
     hostapd wpasupplicant
+    sudo libcharon-extra-plugins
 )
 
 missing=()

@@ -22,7 +22,7 @@ from typing import Any
 
 from loguru import logger
 
-from labs import services
+from labs import render, services
 from labs.errors import LabError
 from labs.settings import LabSettings
 from labs.state import LabState, Process, load_state, pid_alive, save_state
@@ -85,6 +85,14 @@ def list_lab_links(settings: LabSettings) -> list[str]:
     return found
 
 
+def mount_namespace_pid(state: LabState | None, node: str) -> int | None:
+    """Return the PID holding *node*'s mount namespace, if it runs."""
+    for proc in state.node_processes(node) if state else []:
+        if proc.name == services.MNTNS and proc.alive():
+            return proc.pid
+    return None
+
+
 class NetnsLab:
     """Build, inspect and tear down one topology as network namespaces."""
 
@@ -131,7 +139,8 @@ class NetnsLab:
                 "state": self.node_state(state, node.name),
                 "services": sorted({p.name for p in procs}),
                 "netns": services.netns_name(self.settings, node.name),
-                "credentials": {**creds, "ssh_shell": "vtysh" if node.is_router else "bash"},
+                "credentials": {**creds, "ssh_shell": "vtysh" if node.is_router else "bash",
+                                "shell_port": render.SHELL_PORT},
             })
         return rows
 
@@ -190,6 +199,7 @@ class NetnsLab:
                 os.makedirs(path, mode=0o755)
                 state.paths.append(path)
         services.ensure_lab_user(settings)
+        services.check_mount_targets(settings)
         key_dirs = services.ensure_host_keys(settings, nodes)
         save_state(settings.state_dir, state)
 
@@ -206,14 +216,29 @@ class NetnsLab:
                 topology, node, settings, services.NodeFiles(node_dir, key_dirs[node.name]),
                 state.paths)
         save_state(settings.state_dir, state)
-        # rsyslog first everywhere, so daemons' first messages are caught.
+        # Each node's mount namespace first (its own /run, /etc/swanctl, ...): every
+        # other daemon of the node enters it.
+        mntns: dict[str, int] = {}
+        holders = [services.mount_namespace_service(
+            node, settings, settings.state_dir / "nodes" / node.name) for node in nodes]
+        for holder in holders:
+            log = settings.state_dir / "nodes" / holder.node / f"{holder.name}.out"
+            proc = services.start(settings, holder, log, unshare_mount=True)
+            state.processes.append(proc)
+            mntns[holder.node] = proc.pid
+        save_state(settings.state_dir, state)
+        # rsyslog first everywhere, so daemons' first messages are caught. Each waits
+        # (inside its start script) until its node's mount namespace is built.
         ordered = sorted(all_services, key=lambda s: s.name != "rsyslog")
         for service in ordered:
             log = settings.state_dir / "nodes" / service.node / f"{service.name}.out"
-            state.processes.append(services.start(settings, service, log))
+            if service.wait_for is None:
+                service.wait_for = settings.state_dir / "nodes" / service.node / "mntns.ready"
+            state.processes.append(services.start(settings, service, log,
+                                                  mntns=mntns[service.node]))
         save_state(settings.state_dir, state)
 
-        checks = {f"{s.node}:{s.name}": s.ready for s in all_services if s.ready}
+        checks = {f"{s.node}:{s.name}": s.ready for s in [*holders, *all_services] if s.ready}
         failing = services.wait_ready(checks, settings.ready_timeout)
         dead = [f"{p.node}:{p.name}" for p in state.processes if not p.alive()]
         if failing or dead:
@@ -274,8 +299,6 @@ class NetnsLab:
         return "\n".join(lines) + "\n"
 
     def _setup_nodes(self, topology: Topology) -> None:
-        from labs import render
-
         s = self.settings
         procs: list[tuple[Node, subprocess.Popen[str]]] = []
         for node in topology.nodes.values():
@@ -394,10 +417,11 @@ class NetnsLab:
         return state
 
     def exec_argv(self, node: str, argv: list[str]) -> list[str]:
-        """Return the command line running *argv* inside *node*."""
-        self.require_up()
+        """Return the command line running *argv* inside *node* (its netns and its
+        mount namespace, so /etc/swanctl, /run/charon.vici... are the node's)."""
+        state = self.require_up()
         self._need_topology().node(node)
-        return services.in_node(self.settings, node, argv)
+        return services.in_node(self.settings, node, argv, mntns=mount_namespace_pid(state, node))
 
     def traffic(self, src: str, dst: str, seconds: float) -> dict[str, Any]:
         """Run iperf3 from *src* to *dst* (server in dst, client in src); return rates."""

@@ -117,10 +117,19 @@ def clab_files(topology: Topology, node: Node) -> dict[str, str]:
 # --- management daemons (namespace runner) -------------------------------------------
 
 
+SHELL_PORT = 2222
+
+
 def sshd_config(node: Node, settings: LabSettings, node_dir: Path, key_dir: Path) -> str:
-    """Return the node's sshd config: its own keys, PID file and listen address."""
+    """Return the node's sshd config: its own keys, PID file and listen addresses.
+
+    Port 22 is the node's console (vtysh on routers, bash elsewhere); port
+    :data:`SHELL_PORT` is a bash login on every node, for the automation's Linux layer
+    (files and reload commands), also on routers.
+    """
     lines = [
         f"ListenAddress {node.mgmt_ipv4}:22",
+        f"ListenAddress {node.mgmt_ipv4}:{SHELL_PORT}",
         f"HostKey {key_dir / 'ssh_host_ed25519_key'}",
         f"PidFile {node_dir / 'sshd.pid'}",
         "UsePAM no",
@@ -137,9 +146,101 @@ def sshd_config(node: Node, settings: LabSettings, node_dir: Path, key_dir: Path
         "Subsystem sftp internal-sftp",
     ]
     if node.is_router:
-        # The lab user's session is vtysh for this node: Netmiko's cisco_ios driver works.
-        lines.append(f"ForceCommand /usr/bin/vtysh -N {node.name}")
+        # The lab user's session on port 22 is vtysh for this node: Netmiko's cisco_ios
+        # driver works. The shell port keeps the user's login shell (bash).
+        lines += ["Match LocalPort 22", f"    ForceCommand /usr/bin/vtysh -N {node.name}"]
     return "\n".join(lines) + "\n"
+
+
+# --- the node's own mount namespace ---------------------------------------------------
+
+# Host paths that each node sees replaced by its own copy (node dir -> target).
+NODE_ETC = {"etc/swanctl": "/etc/swanctl", "etc/hostapd": "/etc/hostapd",
+            "etc/sudoers.d": "/etc/sudoers.d", "etc/strongswan.conf": "/etc/strongswan.conf"}
+SUDO_COMMANDS = ("/usr/sbin/swanctl", "/usr/sbin/hostapd_cli", "/usr/sbin/tc", "/usr/sbin/ip",
+                 "/usr/bin/ip", "/usr/sbin/wpa_cli")
+
+
+def mount_script(node_dir: Path, home: str, run_dirs: list[str], ready: Path) -> str:
+    """Return the script that builds a node's mount namespace, then holds it open.
+
+    Run under ``unshare --mount`` (private propagation): nothing here is seen by the
+    host. ``/run`` becomes a private tmpfs (daemons with compiled-in paths such as
+    charon's ``/run/charon.pid`` and ``/run/charon.vici`` or hostapd's ``/run/hostapd``
+    get one per node), with the lab's shared run dirs (*run_dirs*: the state dir, FRR's
+    sockets) bound back from the original ``/run`` through an open descriptor. The
+    node's own ``/etc/swanctl``, ``/etc/hostapd``, ``/etc/sudoers.d``,
+    ``/etc/strongswan.conf`` and the lab user's home are bound over the host's, so
+    configs written by the automation at standard paths stay per node.
+    """
+    lines = ["set -e", "exec 3</run",
+             "mount -t tmpfs -o mode=0755,nosuid,nodev,size=16m simpul-lab-run /run"]
+    for name in run_dirs:
+        lines += [f"mkdir -p /run/{name}",
+                  f"mount --no-canonicalize --bind /proc/self/fd/3/{name} /run/{name}"]
+    lines += ["exec 3<&-", "mkdir -p /run/sshd /run/lldpd /run/hostapd /run/lock"]
+    for source, target in NODE_ETC.items():
+        lines.append(f"mount --bind {node_dir / source} {target}")
+    lines += [f"mount --bind {node_dir / 'home'} {home}", f"touch {ready}",
+              "exec sleep infinity"]
+    return "\n".join(lines) + "\n"
+
+
+def sudoers(settings: LabSettings) -> str:
+    """Return the node-local sudoers rule: the lab user may run the reload commands.
+
+    Bound over ``/etc/sudoers.d`` inside the node only; the host's sudoers are untouched.
+    """
+    return (f"# simpul lab only: {settings.user} runs the automation's reload commands as "
+            "root inside this node\n"
+            f"Defaults:{settings.user} !lecture, !syslog, !use_pty\n"
+            f"{settings.user} ALL=(root) NOPASSWD: {', '.join(SUDO_COMMANDS)}\n")
+
+
+def strongswan_conf(node_dir: Path) -> str:
+    """Return the node's strongswan.conf: userspace ESP (kernel-libipsec), own log.
+
+    This kernel has no ESP (``CONFIG_INET_ESP``), no XFRM interfaces and no VTI, so
+    charon encrypts in userspace through a TUN device ``ipsec0`` (kernel-libipsec;
+    ESP travels in UDP 4500). Routes are left to FRR (``install_routes = no``): the
+    tunnel is route-based, whatever is routed into ``ipsec0`` is protected.
+    """
+    return f"""# simpul lab node: charon in this node's mount namespace
+charon {{
+    load_modular = yes
+    install_routes = no
+    install_virtual_ip = no
+    # kernel-libipsec still routes each policy into ipsec0 (table 220); consult that
+    # table only after main, so FRR's routes decide (the node's own LAN stays local).
+    routing_table_prio = 32800
+    plugins {{
+        include strongswan.d/charon/*.conf
+        kernel-libipsec {{
+            load = yes
+        }}
+    }}
+    filelog {{
+        lab {{
+            path = {node_dir / 'charon.log'}
+            time_format = %b %e %T
+            default = 1
+            flush_line = yes
+        }}
+    }}
+    syslog {{
+        daemon {{
+            default = -1
+        }}
+    }}
+}}
+swanctl {{
+    load = pem pkcs1 pkcs8 x509 revocation constraints pubkey openssl random
+}}
+"""
+
+
+SWANCTL_DIRS = ("conf.d", "x509", "x509ca", "x509aa", "x509ocsp", "x509crl", "x509ac",
+                "pubkey", "private", "rsa", "ecdsa", "bliss", "pkcs8", "pkcs12")
 
 
 def snmpd_conf(node: Node, settings: LabSettings, node_dir: Path) -> str:

@@ -47,7 +47,17 @@ BINARIES = {
     "tinyproxy": "/usr/bin/tinyproxy",
     "python3": "/usr/bin/python3",
     "iperf3": "/usr/bin/iperf3",
+    "nsenter": "/usr/bin/nsenter",
+    "charon": "/usr/lib/ipsec/charon",
+    "hostapd": "/usr/sbin/hostapd",
+    "hostapd_cli": "/usr/sbin/hostapd_cli",
+    "sudo": "/usr/bin/sudo",
 }
+# Roles whose node runs charon (site-to-site VPN ends) and hostapd (802.1X access).
+CHARON_ROLES = ("edge", "vpn")
+HOSTAPD_ROLES = ("nac-access",)
+HOSTAPD_GLOBAL = "/run/hostapd/global"
+MNTNS = "mntns"
 FRR_RUN = Path("/var/run/frr")
 FRR_ETC = Path("/etc/frr")
 SAFE_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "HOME": "/root"}
@@ -91,12 +101,15 @@ def netns_name(settings: LabSettings, node: str) -> str:
 
 
 def in_node(settings: LabSettings, node: str, argv: list[str],
-            wait_for: Path | None = None) -> list[str]:
+            wait_for: Path | None = None, mntns: int | None = None) -> list[str]:
     """Return *argv* wrapped to run inside *node*'s netns and its own UTS namespace.
 
-    With *wait_for*, the command starts once that path exists (at most 20 s).
+    With *wait_for*, the command starts once that path exists (at most 20 s). With
+    *mntns* (the PID holding the node's mount namespace), it runs in that namespace:
+    the node's own /etc/swanctl, /etc/hostapd, /run... (see render.mount_script).
     """
-    script = 'hostname "$0" && exec "$@"'
+    enter = f"exec {BINARIES['nsenter']} --mount=/proc/{mntns}/ns/mnt -- " if mntns else "exec "
+    script = f'hostname "$0" && {enter}"$@"'
     if wait_for is not None:
         script = (f"i=0; while [ ! -e '{wait_for}' ] && [ $i -lt 200 ]; do sleep 0.1; "
                   "i=$((i+1)); done; " + script)
@@ -178,6 +191,28 @@ def prepare_node(topology: Topology, node: Node, settings: LabSettings, files: N
             str(d / "lldpd.sock"), "-I", "eth*,!eth0", "-m", str(node.mgmt_ipv4),
             "-O", str(d / "lldpd.conf")], wait_for=d / "agentx.sock"))
         logs["lldpd"] = str(d / "lldpd.out")
+    _node_etc(node, settings, d)
+    if node.role in CHARON_ROLES:
+        (d / "charon.log").touch()
+        logs["charon"] = str(d / "charon.log")
+        services.append(Service(node.name, "charon", [BINARIES["charon"]],
+                                wait_for=d / "mntns.ready"))
+    if node.role in HOSTAPD_ROLES:
+        # Interface-less: the NAC playbook adds the access ports (global control
+        # interface, usable by the lab user's group without sudo).
+        group = grp.getgrgid(pwd.getpwnam(settings.user).pw_gid).gr_name
+        services.append(Service(node.name, "hostapd", [
+            BINARIES["hostapd"], "-d", "-t", "-g", HOSTAPD_GLOBAL, "-G", group],
+            wait_for=d / "mntns.ready"))
+        logs["hostapd"] = str(d / "hostapd.out")
+        for port in sorted(node.access_vlans):
+            # The port agent: runs the automation's port-action script (VLAN moves) on
+            # hostapd's events; it waits until the port has an authenticator.
+            # hostapd_cli exits while the port has none, so it is retried every second.
+            agent = (f"while :; do {BINARIES['hostapd_cli']} -p /run/hostapd -i {port} -a "
+                     "/etc/hostapd/simpul-nac-action >/dev/null 2>&1; sleep 1; done")
+            services.append(Service(node.name, f"port-agent-{port}", ["/bin/sh", "-c", agent],
+                                    wait_for=d / "mntns.ready"))
     if node.netflow_interface:
         services.append(Service(node.name, "softflowd", [
             BINARIES["softflowd"], "-d", "-i", node.netflow_interface, "-v", "9",
@@ -193,6 +228,50 @@ def prepare_node(topology: Topology, node: Node, settings: LabSettings, files: N
         BINARIES["rsyslogd"], "-n", "-f", str(d / "rsyslog.conf"), "-i",
         str(d / "rsyslogd.pid")])
     return [rsyslog, *services]
+
+
+def _node_etc(node: Node, settings: LabSettings, d: Path) -> None:
+    """Create the node's own /etc/swanctl, /etc/hostapd, sudoers.d, strongswan.conf, home.
+
+    The lab user owns the directories the automation writes configs into (it writes
+    files as itself; only reload commands go through sudo).
+    """
+    user = pwd.getpwnam(settings.user)
+    etc = d / "etc"
+    swanctl = etc / "swanctl"
+    for sub in render.SWANCTL_DIRS:
+        (swanctl / sub).mkdir(parents=True, exist_ok=True)
+    (swanctl / "swanctl.conf").write_text("# simpul lab node\ninclude conf.d/*.conf\n")
+    (swanctl / "private").chmod(0o700)
+    (etc / "hostapd").mkdir(exist_ok=True)
+    (etc / "sudoers.d").mkdir(exist_ok=True)
+    rule = etc / "sudoers.d" / "simpul-lab"
+    rule.write_text(render.sudoers(settings))
+    rule.chmod(0o440)
+    (etc / "strongswan.conf").write_text(render.strongswan_conf(d))
+    (d / "home").mkdir(exist_ok=True)
+    for path in (swanctl / "conf.d", etc / "hostapd", d / "home"):
+        os.chown(path, user.pw_uid, user.pw_gid)
+    (d / "home").chmod(0o700)
+
+
+def mount_namespace_service(node: Node, settings: LabSettings, d: Path) -> Service:
+    """Return the process that builds *node*'s mount namespace and holds it open."""
+    run_dirs = sorted({p.relative_to("/run").parts[0]
+                       for p in (settings.state_dir.resolve(), FRR_RUN.resolve())
+                       if p.is_relative_to("/run")})
+    home = pwd.getpwnam(settings.user).pw_dir
+    (d / "mntns.sh").write_text(render.mount_script(d, home, run_dirs, d / "mntns.ready"))
+    return Service(node.name, MNTNS, ["/bin/sh", str(d / "mntns.sh")],
+                   ready=lambda: (d / "mntns.ready").exists())
+
+
+def check_mount_targets(settings: LabSettings) -> None:
+    """Raise LabError when a path bound per node is missing on the host."""
+    home = pwd.getpwnam(settings.user).pw_dir
+    missing = [t for t in (*render.NODE_ETC.values(), home) if not os.path.exists(t)]
+    if missing:
+        raise LabError(f"missing {', '.join(missing)}: {INSTALL_HINT}")
 
 
 def _frr(topology: Topology, node: Node, d: Path, created: list[str]) -> Service:
@@ -284,11 +363,17 @@ def _server_services(topology: Topology, node: Node, d: Path,
     return []
 
 
-def start(settings: LabSettings, service: Service, log: Path) -> Process:
-    """Start *service* inside its node; return the tracked process."""
+def start(settings: LabSettings, service: Service, log: Path, mntns: int | None = None,
+          unshare_mount: bool = False) -> Process:
+    """Start *service* inside its node (in the node's mount namespace *mntns*, or as the
+    creator of a new one with *unshare_mount*); return the tracked process."""
     env = {**SAFE_ENV, **service.env}
+    argv = in_node(settings, service.node, service.argv, service.wait_for, mntns)
+    if unshare_mount:
+        at = argv.index("--uts")
+        argv[at:at + 1] = ["--uts", "--mount", "--propagation", "private"]
     with open(log, "ab") as out:
-        proc = subprocess.Popen(in_node(settings, service.node, service.argv, service.wait_for),
+        proc = subprocess.Popen(argv,
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 env=env, start_new_session=True, close_fds=True)
     logger.debug("started {} on {} (pid {})", service.name, service.node, proc.pid)
