@@ -134,12 +134,24 @@ def _face(view: RackView, face: str, x: int,
 
 
 def header_lines(view: RackView) -> list[str]:
-    """Return the header's texts: rack and site, power use, units used."""
-    if view.power_limit_w:
-        power = _("Power: %(draw)s W of %(limit)s W (%(pct)s%%)", draw=view.power_draw_w,
+    """Return the header's texts: rack and site, power use, units used.
+
+    Reserved watts (promised to a colocation, not drawn yet) are shown apart from the
+    draw, and count in the percentage: they are not free to promise again.
+    """
+    draw, reserved = view.power_draw_w, view.power_reserved_w
+    if view.power_limit_w and reserved:
+        power = _("Power: draw %(draw)s W + reserved %(reserved)s W of %(limit)s W "
+                  "(%(pct)s%%)", draw=draw, reserved=reserved, limit=view.power_limit_w,
+                  pct=view.power_percent)
+    elif view.power_limit_w:
+        power = _("Power: %(draw)s W of %(limit)s W (%(pct)s%%)", draw=draw,
                   limit=view.power_limit_w, pct=view.power_percent)
+    elif reserved:
+        power = _("Power: draw %(draw)s W + reserved %(reserved)s W (no budget set)",
+                  draw=draw, reserved=reserved)
     else:
-        power = _("Power: %(draw)s W (no budget set)", draw=view.power_draw_w)
+        power = _("Power: %(draw)s W (no budget set)", draw=draw)
     units = _("Units used: %(used)s of %(total)sU", used=view.units_used, total=view.u_height)
     return [f"{view.name} · {view.site_name}", power, units]
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from inventory.choices import DEVICE_ROLES, DEVICE_STATUS, FACES, PLATFORMS
 from inventory.dcim.elevation import device_slots
-from inventory.dcim.racks import rack_power_draw, rack_power_limit, reserved_units
+from inventory.dcim.racks import rack_power, reserved_units
 from inventory.errors import PowerBudgetError
 from inventory.models import (
     Device,
@@ -132,11 +132,16 @@ def _validate(session: Session, v: dict[str, Any],
         slots = _check_placement(session, errs, v, dtype, rack, device_id)
     errs.raise_if_any()
     if rack is not None and dtype is not None:
-        limit = rack_power_limit(session, rack)
-        draw = rack_power_draw(session, rack, exclude_device_id=device_id) + dtype.power_draw_w
+        # A device mounted in reserved units draws from that reservation's watts first
+        # (see rack_power), so installing a colocated server does not count it twice.
+        acct = rack_power(session, rack, exclude_device_id=device_id,
+                          extra_device=({u for _f, u in slots}, dtype.power_draw_w))
+        limit, draw = acct.limit_w, acct.committed_w
         if limit is not None and draw > limit:
+            what = (f"{acct.draw_w} W plus {acct.reserved_w} W reserved" if acct.reserved_w
+                    else f"{draw} W")
             raise PowerBudgetError(
-                f"rack {rack.name} would draw {draw} W, above its {limit} W limit",
+                f"rack {rack.name} would draw {what}, above its {limit} W limit",
                 errors={"rack_id": [f"{draw} W exceeds the {limit} W power limit"]})
     return slots, rack
 

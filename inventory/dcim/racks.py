@@ -1,4 +1,4 @@
-"""Racks, rack reservations, power feeds, rack and power utilisation, rack space finder."""
+"""Racks, rack reservations (units and watts), power feeds, power accounting, space finder."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from inventory.choices import FACES, FEED_NAMES, FEED_STATUS, RACK_STATUS
 from inventory.dcim.elevation import best_fit, blocked_units
-from inventory.errors import InUseError
+from inventory.errors import InUseError, PowerBudgetError
 from inventory.ipam.utilisation import Utilisation
 from inventory.models import (
     Device,
@@ -69,8 +69,9 @@ def _validate_rack(session: Session, v: dict[str, Any], current: Rack | None) ->
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
                                or budget < 0):
         errs.add("power_budget_w", "must be a whole number of watts, or empty")
-    elif budget is not None and current is not None and rack_power_draw(session, current) > budget:
-        errs.add("power_budget_w", "below the rack's current draw")
+    elif budget is not None and current is not None and (
+            rack_power(session, current).committed_w > budget):
+        errs.add("power_budget_w", "below the rack's current draw plus reserved power")
     check_ref(session, errs, Opd, "opd_id", v["opd_id"])
     errs.raise_if_any()
 
@@ -146,14 +147,114 @@ def rack_power_limit(session: Session, rack: Rack) -> int | None:
     return min(limits) if limits else None
 
 
+@dataclass(frozen=True)
+class RackPower:
+    """A rack's power account: what devices draw, what reservations still hold, the limit.
+
+    ``reserved_w`` counts only the part of each reservation its devices do not draw yet
+    (see ``rack_power``), so ``committed_w`` never counts a reserved server twice.
+    """
+
+    draw_w: int
+    reserved_w: int
+    limit_w: int | None  # None: neither budget nor feeds are known
+
+    @property
+    def committed_w(self) -> int:
+        """Return the watts drawn or promised."""
+        return self.draw_w + self.reserved_w
+
+    @property
+    def headroom_w(self) -> int | None:
+        """Return the watts still free to promise (None without a limit)."""
+        return None if self.limit_w is None else self.limit_w - self.committed_w
+
+
+def _active(stmt: Any, now: datetime | None) -> Any:
+    """Keep reservations that have not expired at *now* (expired ones promise nothing)."""
+    now = now or datetime.now(UTC)
+    return stmt.where(or_(RackReservation.expires_at.is_(None),
+                          RackReservation.expires_at > now))
+
+
+def reserved_power(session: Session, rack_ids: Sequence[int], *, now: datetime | None = None,
+                   exclude_reservation_id: int | None = None,
+                   extra_device: tuple[set[int], int] | None = None,
+                   exclude_device_id: int | None = None) -> dict[int, int]:
+    """Return rack id -> watts reserved and not yet drawn, for many racks at once.
+
+    The rule against double counting: a reservation counts max(its power_w, the draw of
+    the devices mounted in its units), i.e. its power_w less what those devices draw,
+    never below 0 — the devices' draw itself is in the rack's draw. A device inside the
+    units of several reservations is charged to the oldest one. So installing the
+    colocated server into its reserved units moves watts from "reserved" to "draw"
+    without the total moving, whichever path (helpdesk, UI, API) places it.
+
+    *extra_device* (units, watts) is a device about to be placed in the first rack;
+    *exclude_device_id* a device leaving (being moved); *exclude_reservation_id* a
+    reservation being rewritten.
+    """
+    ids = list(rack_ids)
+    if not ids:
+        return {}
+    stmt = _active(select(RackReservation).where(RackReservation.rack_id.in_(ids),
+                                                 RackReservation.power_w > 0), now)
+    if exclude_reservation_id is not None:
+        stmt = stmt.where(RackReservation.id != exclude_reservation_id)
+    holds = session.scalars(stmt.order_by(RackReservation.id)).all()
+    if not holds:
+        return {}
+    dev_stmt = (select(DeviceUnit.rack_id, DeviceUnit.device_id, DeviceUnit.unit,
+                       DeviceType.power_draw_w)
+                .join(Device, DeviceUnit.device_id == Device.id)
+                .join(DeviceType, Device.device_type_id == DeviceType.id)
+                .where(DeviceUnit.rack_id.in_({h.rack_id for h in holds})))
+    if exclude_device_id is not None:
+        dev_stmt = dev_stmt.where(DeviceUnit.device_id != exclude_device_id)
+    devices: dict[tuple[int, Any], tuple[set[int], int]] = {}
+    for rack_id, device_id, unit, watts in session.execute(dev_stmt):
+        devices.setdefault((rack_id, device_id), (set(), int(watts or 0)))[0].add(unit)
+    if extra_device is not None:
+        devices[(ids[0], None)] = extra_device
+    drawn: dict[int, int] = {}
+    for (rack_id, _dev), (units, watts) in devices.items():
+        for hold in holds:
+            if hold.rack_id == rack_id and units & set(hold.units):
+                drawn[hold.id] = drawn.get(hold.id, 0) + watts
+                break
+    out: dict[int, int] = {}
+    for hold in holds:
+        out[hold.rack_id] = out.get(hold.rack_id, 0) + max(0, hold.power_w
+                                                           - drawn.get(hold.id, 0))
+    return out
+
+
+def rack_power(session: Session, rack: Rack, *, now: datetime | None = None,
+               exclude_reservation_id: int | None = None,
+               extra_device: tuple[set[int], int] | None = None,
+               exclude_device_id: int | None = None) -> RackPower:
+    """Return the rack's draw, its not-yet-drawn reserved watts and its limit.
+
+    Arguments as in ``reserved_power``; *extra_device*'s watts are added to the draw.
+    """
+    draw = rack_power_draw(session, rack, exclude_device_id=exclude_device_id)
+    if extra_device is not None:
+        draw += extra_device[1]
+    reserved = reserved_power(session, [rack.id], now=now,
+                              exclude_reservation_id=exclude_reservation_id,
+                              extra_device=extra_device,
+                              exclude_device_id=exclude_device_id).get(rack.id, 0)
+    return RackPower(draw, reserved, rack_power_limit(session, rack))
+
+
 def power_utilisation(session: Session, rack: Rack) -> dict[str, Utilisation]:
-    """Return draw vs limit for the rack ("budget") and per feed ("A", "B")."""
-    draw = rack_power_draw(session, rack)
+    """Return committed watts (draw + reserved) vs limit for the rack and per feed."""
+    used = rack_power(session, rack).committed_w
     result: dict[str, Utilisation] = {}
     if rack.power_budget_w is not None:
-        result["budget"] = Utilisation(draw, rack.power_budget_w)
+        result["budget"] = Utilisation(used, rack.power_budget_w)
     for feed in list_power_feeds(session, rack.id):
-        result[feed.name] = Utilisation(draw, feed.available_w)
+        result[feed.name] = Utilisation(used, feed.available_w)
     return result
 
 
@@ -175,8 +276,9 @@ def _validate_feed(session: Session, rack: Rack, v: dict[str, Any],
                      exclude_id=current.id if current else None,
                      message=f"rack {rack.name} already has feed {v['name']}")
         capacity = v["voltage"] * v["amperage"] * v["max_utilization"] // 100
-        if rack_power_draw(session, rack) > capacity:
-            errs.add("amperage", f"{capacity} W is below the rack's current draw")
+        if rack_power(session, rack).committed_w > capacity:
+            errs.add("amperage", f"{capacity} W is below the rack's current draw plus "
+                                 "reserved power")
     errs.raise_if_any()
 
 
@@ -262,31 +364,64 @@ def _check_reservation(session: Session, errs: FieldErrors, rack: Rack, units: A
         errs.add("expires_at", "must be a timezone-aware time")
 
 
+def _check_power_w(errs: FieldErrors, power_w: Any) -> None:
+    if isinstance(power_w, bool) or not isinstance(power_w, int) or power_w < 0:
+        errs.add("power_w", "must be a whole number of watts, 0 or more")
+
+
+def _check_power_left(session: Session, rack: Rack, power_w: int, already: int,
+                      exclude_id: int | None) -> None:
+    """Refuse *power_w* more than the rack has left; the caller holds the rack's lock.
+
+    Left = the limit minus the devices' draw minus what other live reservations still
+    hold. Only growth is checked (*already* is what this reservation held before), so
+    shrinking or re-describing a reservation never fails on power.
+    """
+    if power_w <= already:
+        return
+    acct = rack_power(session, rack, exclude_reservation_id=exclude_id)
+    if acct.headroom_w is None or acct.headroom_w >= power_w:
+        return
+    left = max(acct.headroom_w, 0)
+    raise PowerBudgetError(
+        f"rack {rack.name} has {left} W left (limit {acct.limit_w} W, draw {acct.draw_w} W, "
+        f"reserved {acct.reserved_w} W); {power_w} W cannot be reserved",
+        errors={"power_w": [f"only {left} W left in rack {rack.name}"]})
+
+
 def reserve_rack_units(session: Session, actor: Actor, *, rack_id: int, units: list[int],
                        opd_id: int | None = None, description: str = "",
-                       expires_at: datetime | None = None) -> RackReservation:
-    """Hold free units of a rack for an OPD (both faces), optionally until *expires_at*."""
+                       expires_at: datetime | None = None, power_w: int = 0
+                       ) -> RackReservation:
+    """Hold free units of a rack, and *power_w* of its power, for an OPD (both faces).
+
+    Units and watts are checked and taken under the rack's lock, so two reservations
+    racing for the last units or the last watts cannot both win.
+    """
     rack = require(session, Rack, rack_id, "rack_id")
     lock(session, LOCK_RACK, rack.id)
     errs = FieldErrors()
     _check_reservation(session, errs, rack, units, opd_id, expires_at, None)
+    _check_power_w(errs, power_w)
     errs.raise_if_any()
+    _check_power_left(session, rack, power_w, 0, None)
     res = RackReservation(rack_id=rack.id, units=sorted(set(units)), opd_id=opd_id,
-                          description=description, expires_at=expires_at)
+                          description=description, expires_at=expires_at, power_w=power_w)
     session.add(res)
     audit(session, actor, "reserve", res)
     return res
 
 
-_RESERVATION_FIELDS = frozenset({"units", "opd_id", "description", "expires_at"})
+_RESERVATION_FIELDS = frozenset({"units", "opd_id", "description", "expires_at", "power_w"})
 
 
 def update_rack_reservation(session: Session, actor: Actor, reservation_id: int,
                             **changes: Any) -> RackReservation:
-    """Change a reservation's units, OPD, description or expiry (same rack).
+    """Change a reservation's units, power, OPD, description or expiry (same rack).
 
     Taken under the rack's lock, like a new reservation, so two changes racing for the
-    same units cannot both win; units the reservation already holds stay available to it.
+    same units or watts cannot both win; what the reservation already holds stays
+    available to it.
     """
     res = require(session, RackReservation, reservation_id)
     rack = require(session, Rack, res.rack_id, "rack_id")
@@ -299,7 +434,11 @@ def update_rack_reservation(session: Session, actor: Actor, reservation_id: int,
     _check_reservation(session, errs, rack, values["units"], values["opd_id"],
                        values["expires_at"], res.id)
     check_text(errs, "description", values["description"], 500, required=False)
+    _check_power_w(errs, values["power_w"])
     errs.raise_if_any()
+    was = res.expires_at
+    live = was is None or (was if was.tzinfo else was.replace(tzinfo=UTC)) > datetime.now(UTC)
+    _check_power_left(session, rack, values["power_w"], res.power_w if live else 0, res.id)
     before = snapshot(res)
     apply(res, {**values, "units": sorted(set(values["units"]))})
     audit(session, actor, "update", res, before=before)
@@ -338,8 +477,9 @@ def find_rack_space(session: Session, *, u_height: int, face: str = "front",
     """Return racks with *u_height* contiguous free units on *face*, best fit first.
 
     Best fit: the smallest free run that holds the device, then the least power headroom
-    that suffices, so big runs and big power budgets stay free for big requests. Racks of
-    another OPD and units reserved for another OPD are skipped.
+    (limit less draw less live reservations' watts) that suffices, so big runs and big
+    power budgets stay free for big requests. Racks of another OPD and units reserved
+    for another OPD are skipped.
     """
     errs = FieldErrors()
     if isinstance(u_height, bool) or not isinstance(u_height, int) or not 1 <= u_height <= 100:
@@ -355,8 +495,7 @@ def find_rack_space(session: Session, *, u_height: int, face: str = "front",
         stmt = stmt.where((Rack.opd_id.is_(None)) | (Rack.opd_id == opd_id))
     found = []
     for rack in session.scalars(stmt):
-        limit = rack_power_limit(session, rack)
-        headroom = None if limit is None else limit - rack_power_draw(session, rack)
+        headroom = rack_power(session, rack).headroom_w  # reserved watts are spoken for
         if headroom is not None and headroom < power_w:
             continue
         slots = session.execute(select(DeviceUnit.face, DeviceUnit.unit).where(

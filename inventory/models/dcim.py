@@ -101,6 +101,9 @@ class RackReservation(TimestampMixin, Base):
         ForeignKey("opd.id", ondelete="RESTRICT"), index=True)
     description: Mapped[str] = mapped_column(String(500), default="")
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # Watts promised with the units: counted against the rack's power limit until devices
+    # in these units draw as much (see inventory.dcim.racks.rack_power).
+    power_w: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     def __str__(self) -> str:
         return f"reservation {self.id}"

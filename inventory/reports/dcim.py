@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from inventory.dcim.racks import power_utilisation, rack_power_draw, rack_power_limit
+from inventory.dcim.racks import power_utilisation, rack_power, reserved_power
 from inventory.ipam.utilisation import Utilisation
 from inventory.models import (
     CableTermination,
@@ -69,7 +69,11 @@ def site_page(session: Session, *, opd_id: int | None = None, page: int = 1,
 
 @dataclass(frozen=True)
 class RackRow:
-    """A rack with its units in use (on either face) and its power draw against its limit."""
+    """A rack with its units in use (on either face) and its power against its limit.
+
+    Power use is the devices' draw plus the watts live reservations still hold (see
+    ``inventory.dcim.racks.reserved_power``): promised watts are not free.
+    """
 
     rack: Rack
     site_name: str
@@ -77,17 +81,18 @@ class RackRow:
     units: Utilisation
     power_draw_w: int
     power_limit_w: int | None
+    power_reserved_w: int = 0
 
     @property
     def power(self) -> Utilisation | None:
-        """Return draw over limit, or None when the rack has no known limit."""
+        """Return draw plus reserved over limit, or None when the rack has no known limit."""
         if self.power_limit_w is None:
             return None
-        return Utilisation(self.power_draw_w, self.power_limit_w)
+        return Utilisation(self.power_draw_w + self.power_reserved_w, self.power_limit_w)
 
 
 def rack_rows(session: Session, racks: Sequence[Rack]) -> list[RackRow]:
-    """Return racks with U and power use (four grouped queries for the whole list)."""
+    """Return racks with U and power use (grouped queries for the whole list)."""
     ids = [r.id for r in racks]
     if not ids:
         return []
@@ -104,13 +109,15 @@ def rack_rows(session: Session, racks: Sequence[Rack]) -> list[RackRow]:
     sites = dict(session.execute(select(Site.id, Site.name).where(
         Site.id.in_({r.site_id for r in racks}))).all())
     codes = opd_codes(session, (r.opd_id for r in racks))
+    reserved = reserved_power(session, ids)
     rows = []
     for r in racks:
         limits = feeds.get(r.id, []) + ([r.power_budget_w] if r.power_budget_w is not None
                                         else [])
         rows.append(RackRow(r, sites.get(r.site_id, ""), codes.get(r.opd_id or 0, ""),
                             Utilisation(int(used.get(r.id, 0)), r.u_height),
-                            int(draw.get(r.id, 0)), min(limits) if limits else None))
+                            int(draw.get(r.id, 0)), min(limits) if limits else None,
+                            reserved.get(r.id, 0)))
     return rows
 
 
@@ -230,11 +237,12 @@ class RackDevice:
 
 @dataclass(frozen=True)
 class RackHold:
-    """Units reserved for an OPD."""
+    """Units (and watts) reserved for an OPD."""
 
     units: tuple[int, ...]
     opd_code: str
     description: str
+    power_w: int = 0
 
 
 @dataclass(frozen=True)
@@ -252,6 +260,7 @@ class RackView:
     power_draw_w: int
     power_limit_w: int | None
     power_by_feed: tuple[tuple[str, Utilisation], ...] = ()
+    power_reserved_w: int = 0  # promised to reservations, not yet drawn by their devices
 
     @property
     def units_used(self) -> int:
@@ -261,10 +270,11 @@ class RackView:
 
     @property
     def power_percent(self) -> float | None:
-        """Return draw as a share of the limit, or None without a limit."""
+        """Return draw plus reserved as a share of the limit, or None without a limit."""
         if not self.power_limit_w:
             return None
-        return Utilisation(self.power_draw_w, self.power_limit_w).percent
+        return Utilisation(self.power_draw_w + self.power_reserved_w,
+                           self.power_limit_w).percent
 
 
 def rack_view(session: Session, rack: Rack, *, viewer_opd_id: int | None = None) -> RackView:
@@ -288,10 +298,10 @@ def rack_view(session: Session, rack: Rack, *, viewer_opd_id: int | None = None)
                                   dev.face or "front", dtype.is_full_depth, dev.role,
                                   dev.status, codes.get(dev.opd_id or 0, ""), hidden))
     feeds = tuple((k, v) for k, v in power_utilisation(session, rack).items() if k != "budget")
+    acct = rack_power(session, rack)
     return RackView(
         rack.id, rack.name, site.name if site else "", rack.u_height, rack.desc_units,
         tuple(devices),
-        tuple(RackHold(tuple(h.units), codes.get(h.opd_id or 0, ""), h.description)
-              for h in holds),
-        tuple(unmounted), rack_power_draw(session, rack), rack_power_limit(session, rack),
-        feeds)
+        tuple(RackHold(tuple(h.units), codes.get(h.opd_id or 0, ""), h.description,
+                       h.power_w) for h in holds),
+        tuple(unmounted), acct.draw_w, acct.limit_w, feeds, acct.reserved_w)

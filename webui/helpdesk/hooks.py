@@ -102,7 +102,12 @@ def colocation_checked(session: Session, actor: Actor, wo: WorkOrder, fields: di
 
 def colocation_approved(session: Session, actor: Actor, wo: WorkOrder, fields: dict[str, Any],
                         now: datetime) -> dict[str, Any]:
-    """Penitipan server: reserve the units for the OPD now and start the 2 x 24 h clock."""
+    """Penitipan server: reserve the units and the watts for the OPD, start the 2 x 24 h clock.
+
+    The watts are held in the rack's power account (not only in the WO's details), so a
+    second colocation cannot be promised them; when the server is later mounted in these
+    units its draw is taken from the reservation, not counted twice.
+    """
     height, power = int(wo.details["u_height"]), int(wo.details.get("power_w", 0))
     space = find_rack_space(session, u_height=height, power_w=power, opd_id=wo.opd_id)
     if not space:
@@ -117,7 +122,7 @@ def colocation_approved(session: Session, actor: Actor, wo: WorkOrder, fields: d
     what = f"{wo.number}: {wo.title}"[:200]
     units = list(range(best.position, best.position + height))
     res = reserve_rack_units(session, actor, rack_id=best.rack.id, units=units,
-                             opd_id=wo.opd_id, description=what)
+                             opd_id=wo.opd_id, description=what, power_w=power)
     update_wall_outlet(session, actor, outlet.id, status="reserved", opd_id=wo.opd_id,
                        description=what)
     follow_up = _open_ip_request(session, actor, wo, best, units, now)

@@ -50,10 +50,12 @@ RACK_FIELDS = (
 
 
 def _rack_usage(session: Session, rows: Sequence[Rack]) -> dict[int, dict[str, Any]]:
-    """Units used per face and power draw vs limit, for a whole page in three queries.
+    """Units used per face and power draw, reserved watts and limit, for a whole page.
 
     The limit is the rack's budget and each feed's capacity, lowest (as
-    ``inventory.dcim.racks.rack_power_limit`` decides it for one rack).
+    ``inventory.dcim.racks.rack_power_limit`` decides it for one rack);
+    ``power_reserved_w`` is what live reservations hold and their devices do not draw
+    yet (``inventory.dcim.racks.reserved_power``), so draw + reserved is spoken for.
     """
     ids = [r.id for r in rows]
     if not ids:
@@ -61,6 +63,7 @@ def _rack_usage(session: Session, rows: Sequence[Rack]) -> dict[int, dict[str, A
     used: dict[tuple[int, str], int] = {
         (rack_id, face): n for rack_id, face, n in session.execute(rack_units_used(ids))}
     draws = dict(session.execute(rack_power_draws(ids)).all())
+    reserved = svc.reserved_power(session, ids)
     limits: dict[int, list[int]] = {r.id: [] for r in rows}
     for feed in session.scalars(power_feeds_query(rack_id=ids)):
         limits[feed.rack_id].append(feed.available_w)
@@ -72,6 +75,7 @@ def _rack_usage(session: Session, rows: Sequence[Rack]) -> dict[int, dict[str, A
             "utilization": {face: Utilisation(used.get((rack.id, face), 0),
                                               rack.u_height).percent for face in FACES},
             "power_draw_w": int(draws.get(rack.id, 0)),
+            "power_reserved_w": reserved.get(rack.id, 0),
             "power_limit_w": min(caps) if caps else None,
         }
     return out
@@ -145,6 +149,7 @@ RESERVATION_FIELDS = (
     Field("tenant", "opd_id", "ref", Opd, nullable=True),
     Field("description"),
     Field("expires_at", kind="datetime", nullable=True),
+    Field("power_w", kind="int"),
 )
 
 rack_reservations = Resource(

@@ -60,7 +60,8 @@ def test_colocation_refused_for_lack_of_rack_space_then_accepted(
     with app_context.db.session() as s:
         site = create_site(s, Actor.system("test"), name="DC Sidoarjo", slug="dc-sda")
         s.flush()
-        create_rack(s, Actor.system("test"), site_id=site.id, name="R01", u_height=4)
+        create_rack(s, Actor.system("test"), site_id=site.id, name="R01", u_height=4,
+                    power_budget_w=600)
         site_id = site.id
     # a rack with room but no free wall outlet near it: the outlet check fails, live
     run(app_context, "datacenter", svc.transition, wid, "record_checks", checks)
@@ -71,7 +72,16 @@ def test_colocation_refused_for_lack_of_rack_space_then_accepted(
         {"comment": "tunggu outlet"})
     with app_context.db.session() as s:
         create_wall_outlet(s, Actor.system("test"), site_id=site_id, label="DC-WO-01")
+        create_wall_outlet(s, Actor.system("test"), site_id=site_id, label="DC-WO-02")
     run(app_context, "datacenter", svc.transition, wid, "record_checks", checks)
+    # a second server, checked while the 600 W rack is still free: its checks pass...
+    second = run(app_context, "rina", svc.create_work_order, type="penitipan_server",
+                 title="Server SIMPEG", letter_ref=LETTER,
+                 details={"server": "HPE DL360 1U", "u_height": 1, "power_w": 300})
+    run(app_context, "helpdesk", svc.transition, second, "issue")
+    run(app_context, "datacenter", svc.transition, second, "record_checks",
+        {**checks, "u_height": 1})
+    assert wo_state(app_context, second)[1]["checks"]["power_available"] is True
     run(app_context, "leadership", svc.transition, wid, "approve", {"comment": "disetujui"})
     state, details = wo_state(app_context, wid)
     assert state == "setup" and details["rack_reservation"]["units"] == [1, 2]
@@ -80,14 +90,28 @@ def test_colocation_refused_for_lack_of_rack_space_then_accepted(
     rina_opd = user(app_context, "rina").opd_id
     with app_context.db.session(write=False) as s:
         res = s.scalars(select(RackReservation)).one()
-        assert res.units == [1, 2] and res.opd_id == rina_opd
-        outlet = s.scalars(select(WallOutlet)).one()
+        assert res.units == [1, 2] and res.opd_id == rina_opd and res.power_w == 400
+        outlet = s.scalars(select(WallOutlet).where(WallOutlet.label == "DC-WO-01")).one()
         assert (outlet.status, outlet.opd_id) == ("reserved", rina_opd)
         # the approval opened the server's IP request at Help Desk, for the same OPD
         ip_wo = s.scalars(select(WorkOrder).where(WorkOrder.type == "penambahan_ip")).one()
         assert ip_wo.number == details["ip_request"] and ip_wo.state == "submitted"
         assert ip_wo.opd_id == rina_opd and ip_wo.details["colocation"].startswith("WO-")
         assert ip_wo.letter_ref == LETTER and ip_wo.holder_role == "helpdesk"
+    # ...but the first approval reserved 400 of the 600 W: 300 W more is refused, and
+    # nothing of the refused approval is written
+    with pytest.raises(ConflictError, match="300 W left"):
+        run(app_context, "leadership", svc.transition, second, "approve")
+    assert wo_state(app_context, second)[0] == "awaiting_approval"
+    with app_context.db.session(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(RackReservation)) == 1
+    run(app_context, "leadership", svc.transition, second, "return_for_recheck",
+        {"comment": "daya kurang"})
+    run(app_context, "datacenter", svc.transition, second, "record_checks",
+        {**checks, "u_height": 1})
+    state, details = wo_state(app_context, second)
+    assert details["checks"]["rack_available"] is True  # the units are there, the watts not
+    assert details["checks"]["power_available"] is False
 
 
 def test_connection_point_request_ends_with_patch_ports_in_the_inventory(

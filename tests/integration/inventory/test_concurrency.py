@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from inventory.dcim import devices, racks, sites
 from inventory.ipam import allocation, prefixes
-from inventory.models import Device, DeviceUnit, IpAddress, Prefix
+from inventory.models import Device, DeviceUnit, IpAddress, Prefix, RackReservation
 from simpul.audit import Actor
 from simpul.db import Database
 from simpul.errors import SimpulError
@@ -87,3 +87,20 @@ def test_rack_claim_race(db: Database, actor: Actor) -> None:
         placed = s.scalars(select(Device.position).where(Device.rack_id == rack_id)).all()
         assert sorted(placed) == [1, 3, 5, 7, 9, 11, 13, 15, 17, 19]
         assert s.scalar(select(func.count()).select_from(DeviceUnit)) == 40
+
+
+def test_rack_power_reservation_race(db: Database, actor: Actor) -> None:
+    """20 reservations of 100 W race for a 1000 W rack: exactly ten get their watts."""
+    with db.session() as s:
+        site = sites.create_site(s, actor, name="DC", slug="dc")
+        rack = racks.create_rack(s, actor, site_id=site.id, name="R01", u_height=WORKERS,
+                                 power_budget_w=1000)
+        rack_id = rack.id
+    # distinct units, so only the watts are contended
+    got, errors = race(db, lambda s, i: racks.reserve_rack_units(
+        s, actor, rack_id=rack_id, units=[i + 1], power_w=100).units[0])
+    assert len(got) == 10 and len(errors) == 10
+    assert all("cannot be reserved" in str(e) for e in errors)
+    with db.session() as s:
+        assert s.scalar(select(func.sum(RackReservation.power_w))) == 1000
+        assert racks.rack_power(s, racks.get_rack(s, rack_id)).headroom_w == 0

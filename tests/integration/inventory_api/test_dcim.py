@@ -77,6 +77,27 @@ def test_build_a_rack(client: FlaskClient, auth: Auth, app_context: AppContext) 
     detail = client.get(f"/api/dcim/racks/{rack['id']}/", headers=h).get_json()
     assert detail["utilization"] == {"front": 20.0, "rear": 20.0}
     assert (detail["power_draw_w"], detail["power_limit_w"]) == (800, 1000)
+    assert held["power_w"] == 0 and detail["power_reserved_w"] == 0
+
+    # reserved watts: held against the limit, refused beyond it (409, nothing written)
+    url = "/api/dcim/rack-reservations/"
+    greedy = client.post(url, headers=h, json={"rack": rack["id"], "units": [3],
+                                               "power_w": 300})
+    assert greedy.status_code == 409
+    assert greedy.get_json()["errors"]["power_w"] == ["only 200 W left in rack R01"]
+    assert client.post(url, headers=h, json={"rack": rack["id"], "units": [3],
+                                             "power_w": -5}).status_code == 400
+    colo = _post(client, h, url, rack=rack["id"], units=[3, 4], tenant="DINKES",
+                 power_w=150)
+    assert colo["power_w"] == 150
+    detail = client.get(f"/api/dcim/racks/{rack['id']}/", headers=h).get_json()
+    assert (detail["power_draw_w"], detail["power_reserved_w"]) == (800, 150)
+    grown = client.patch(f"{url}{colo['id']}/", headers=h, json={"power_w": 250})
+    assert grown.status_code == 409, grown.get_json()
+    shrunk = client.patch(f"{url}{colo['id']}/", headers=h, json={"power_w": 100})
+    assert shrunk.status_code == 200 and shrunk.get_json()["power_w"] == 100
+    listed = client.get(f"/api/dcim/racks/?id={rack['id']}", headers=h).get_json()
+    assert listed["results"][0]["power_reserved_w"] == 100
 
     ifaces = client.post("/api/dcim/interfaces/", headers=h, json=[
         {"device": core["id"], "name": "xe-0/0/0", "type": "10gbase-x-sfpp",

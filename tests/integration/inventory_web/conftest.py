@@ -88,7 +88,7 @@ def seed_inventory(app_context: AppContext) -> Seed:
                             face="front", opd_id=dinkes.id)
         s.flush()
         reserve_rack_units(s, actor, rack_id=r01.id, units=[30, 31, 32], opd_id=dinkes.id,
-                           description="colocation SIMPUS")
+                           description="colocation SIMPUS", power_w=400)
         eth_core = create_interface(s, actor, device_id=core.id, name="eth1",
                                     speed_kbps=10_000_000, mac_address="02:00:00:00:00:01")
         eth_srv = create_interface(s, actor, device_id=srv.id, name="eno1",

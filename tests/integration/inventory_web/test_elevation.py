@@ -8,7 +8,7 @@ from flask import Flask
 
 from inventory.reports import RackDevice, RackHold, RackView
 from tests.integration.inventory_web.conftest import Seed, signed_in
-from webui.rack_svg import FACE_LABEL, HEADER, U_PX, render_elevation
+from webui.rack_svg import FACE_LABEL, HEADER, U_PX, header_lines, render_elevation
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 TOP = HEADER + FACE_LABEL
@@ -48,7 +48,7 @@ def test_served_svg_places_devices_reservations_and_escapes(app: Flask, seed: Se
     assert root.find(".//svg:pattern[@id='rack-hatch']", NS) is not None
     assert "reserved: DINKES" in texts
     header = root.find(".//svg:text[@class='rack-power']", NS).text
-    assert header == "Power: 600 W of 2944 W (20.4%)"
+    assert header == "Power: draw 600 W + reserved 400 W of 2944 W (34.0%)"
     assert root.find(".//svg:text[@class='rack-units']", NS).text == "Units used: 4 of 42U"
 
 
@@ -85,3 +85,5 @@ def test_descending_units_draw_from_the_top() -> None:
     assert root.find(".//svg:text[@class='rack-power']", NS).text == \
         "Power: 900 W (no budget set)"
     assert root.find(".//svg:text[@class='rack-name']", NS).text == "R&D · Lab"
+    held = RackView(**{**view.__dict__, "power_reserved_w": 300})
+    assert header_lines(held)[1] == "Power: draw 900 W + reserved 300 W (no budget set)"
