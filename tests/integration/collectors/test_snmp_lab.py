@@ -42,7 +42,7 @@ def snmp_routed(lab: Lab) -> Lab:
     """The lab with the known-good routing applied (once per session)."""
     if not lab.routed:
         apply_routing()
-        assert wait_until(lambda: all(reachability().values()), 40, interval=1)
+        assert wait_until(lambda: all(reachability().values()), 60, interval=1)
         lab.routed = True
     return lab
 
