@@ -72,7 +72,7 @@ def simpul_up(extra_env: dict[str, str] | None = None,
         try:
             urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
             break
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, OSError):  # refused, reset, or a read timeout
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 pytest.fail(f"simpul up did not start: {proc.communicate()[0]}")
