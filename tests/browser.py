@@ -96,9 +96,14 @@ def live_server() -> Iterator[LiveServer]:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium for the session."""
+    """One headless Chromium per test module.
+
+    Not per session: Playwright's sync API keeps an asyncio loop running in the main
+    thread while it is open, and every later test calling asyncio.run() (the SNMP
+    poller, the probes) would fail with "cannot be called from a running event loop".
+    """
     if not Path(CHROMIUM).exists():
         if os.geteuid() != 0:
             pytest.skip(f"{CHROMIUM} is missing and not root to install it")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from collectors.probes.checks import CheckResult, ProbeSpec, run_check
 from collectors.probes.models import PROBE_KINDS, Probe, ProbeResult
 from inventory.service import audit, snapshot
+from simpul.aio import run_sync
 from simpul.audit import Actor
 from simpul.db import Database
 from simpul.errors import NotFoundError, PermissionDeniedError, ValidationError
@@ -221,7 +222,7 @@ def run_probes(db: Database, refs: Sequence[int | str] = (), *,
                   else list(session.scalars(select(Probe).where(Probe.enabled.is_(True)))))
         for probe in probes:
             session.expunge(probe)
-    results = asyncio.run(run_specs({p.id: spec_of(p) for p in probes}, concurrency))
+    results = run_sync(run_specs({p.id: spec_of(p) for p in probes}, concurrency))
     with db.session() as session:
         store_results(session, results, now or utcnow())
     return [(p, results[p.id]) for p in probes]

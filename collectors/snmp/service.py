@@ -20,6 +20,7 @@ from collectors.snmp.poller import PollResult, SnmpPoller, Target
 from collectors.snmp.settings import SnmpSettings, load_snmp_settings
 from collectors.snmp.targets import list_targets
 from collectors.snmp.writer import MetricWriter
+from simpul.aio import run_sync
 from simpul.context import AppContext
 
 
@@ -62,7 +63,7 @@ def run_poll(settings: SnmpSettings, targets: list[Target], *, with_lldp: bool) 
         finally:
             poller.close()
 
-    return asyncio.run(run())
+    return run_sync(run())
 
 
 def poll_once(app: AppContext, settings: SnmpSettings | None = None, *,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from simpul.aio import run_sync
+
 # Port ids are often MAC addresses (lldpd's default subtype): names come from the
 # port descriptions, which lldpd fills with the interface name.
 LLDP_LOC_PORT_DESC = "1.0.8802.1.1.2.1.3.7.1.4"   # lldpLocPortDesc, by local port number
@@ -59,4 +61,4 @@ async def _neighbors(host: str, community: str, port: int) -> dict[str, list[dic
 
 def lldp_neighbors(host: str, community: str, *, port: int = 161) -> dict[str, Any]:
     """Return ``{local_port: [{"hostname", "port"}]}`` as NAPALM's get_lldp_neighbors."""
-    return asyncio.run(_neighbors(host, community, port))
+    return run_sync(_neighbors(host, community, port))
