@@ -224,7 +224,7 @@ def test_pages_ack_with_csrf_and_tenancy(alerts_app: Flask, people: AppContext) 
                                          "target": "127.0.0.1", "port": "25", "opd": "DINKES",
                                          "interval_s": "60", "timeout_s": "3"})
     assert made.status_code == 302
-    probes = rina.get("/probes/").get_data(as_text=True)
+    probes = rina.get("/probes/", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "mail-smtp" in probes and "not yet checked" in probes
     assert rina.get("/probes/new").status_code == 200  # the form explains who may add
     sla = noc.get("/probes/sla").get_data(as_text=True)
