@@ -23,6 +23,8 @@ from siem.normalise import Event
 Enricher = Callable[[Event], Event]
 ASSET_KEYS = ("device", "role", "site", "opd", "criticality")
 _PREFIXES = ("source", "destination", "host", "observer")
+_IP_KEYS = tuple((f"{prefix}.ip", prefix) for prefix in _PREFIXES)
+LOOKUP_CACHE_SIZE = 65536
 
 
 class EnrichmentRegistry:
@@ -72,6 +74,10 @@ class StaticAssetMap:
             else:
                 self._nets.append((net, clean))
         self._nets.sort(key=lambda item: item[0].prefixlen, reverse=True)
+        self._cache: dict[str, dict[str, Any] | None] = {}
+        # (prefix, id of an attrs dict above) -> the event fields it adds; attrs live as
+        # long as the map, so their ids are stable.
+        self._fields: dict[tuple[str, int], dict[str, Any]] = {}
 
     @classmethod
     def from_file(cls, path: str | Path) -> StaticAssetMap:
@@ -85,10 +91,24 @@ class StaticAssetMap:
         return cls(data)
 
     def lookup(self, address: str) -> dict[str, Any] | None:
-        """Return the attributes for *address*, or None."""
+        """Return the attributes for *address*, or None.
+
+        Network matches are cached per address (bounded): parsing the address and
+        walking the networks cost more than the rest of enrichment per event.
+        """
         found = self._exact.get(address)
         if found is not None or not self._nets:
             return found
+        cache = self._cache
+        if address in cache:
+            return cache[address]
+        found = self._match(address)
+        if len(cache) >= LOOKUP_CACHE_SIZE:
+            cache.clear()
+        cache[address] = found
+        return found
+
+    def _match(self, address: str) -> dict[str, Any] | None:
         try:
             ip = ipaddress.ip_address(address)
         except ValueError:
@@ -99,14 +119,17 @@ class StaticAssetMap:
         return None
 
     def __call__(self, event: Event) -> Event:
-        for prefix in _PREFIXES:
-            address = event.get(f"{prefix}.ip")
+        for ip_key, prefix in _IP_KEYS:
+            address = event.get(ip_key)
             if not address:
                 continue
             attrs = self.lookup(address)
             if attrs:
-                for key, value in attrs.items():
-                    event[f"{prefix}.asset.{key}"] = value
+                fields = self._fields.get((prefix, id(attrs)))
+                if fields is None:
+                    fields = {f"{prefix}.asset.{key}": value for key, value in attrs.items()}
+                    self._fields[(prefix, id(attrs))] = fields
+                event.update(fields)
         return event
 
 

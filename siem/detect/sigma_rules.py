@@ -276,13 +276,32 @@ def _leaf(node: ConditionFieldEqualsValueExpression | ConditionValueExpression) 
     return pred
 
 
+def _combine(parts: list[Predicate], conjunction: bool) -> Predicate:
+    """AND/OR of *parts* as plain calls: no generator per event (rules run on every event)."""
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        a, b = parts
+        return (lambda e: a(e) and b(e)) if conjunction else (lambda e: a(e) or b(e))
+    if conjunction:
+        def every(e: Event) -> bool:
+            for p in parts:  # noqa: SIM110 - no generator per event
+                if not p(e):
+                    return False
+            return True
+        return every
+
+    def some(e: Event) -> bool:
+        for p in parts:  # noqa: SIM110 - no generator per event
+            if p(e):
+                return True
+        return False
+    return some
+
+
 def _compile(node: Any) -> Predicate:
-    if isinstance(node, ConditionAND):
-        parts = [_compile(a) for a in node.args]
-        return lambda e: all(p(e) for p in parts)
-    if isinstance(node, ConditionOR):
-        parts = [_compile(a) for a in node.args]
-        return lambda e: any(p(e) for p in parts)
+    if isinstance(node, ConditionAND | ConditionOR):
+        return _combine([_compile(a) for a in node.args], isinstance(node, ConditionAND))
     if isinstance(node, ConditionNOT):
         inner = _compile(node.args[0])
         return lambda e: not inner(e)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import unquote_plus
 
 from siem.parsers.base import Fields
@@ -46,7 +47,9 @@ def attack_tags(url: str, user_agent: str = "") -> list[str]:
     return found
 
 
+@lru_cache(maxsize=4096)
 def _time(text: str) -> datetime | None:
+    """Parse the bracketed time (cached: a busy server logs the same second many times)."""
     try:
         return datetime.strptime(text, "%d/%b/%Y:%H:%M:%S %z")
     except ValueError:

@@ -119,3 +119,27 @@ def test_source_counters_accumulate(db: Database) -> None:
         (row,) = store.list_sources(session)
     assert (row.received, row.parsed, row.unparsed, row.dropped, row.bytes) == (7, 6, 1, 1, 700)
     assert row.last_seen is not None and row.last_seen.tzinfo is not None
+
+
+def test_batch_counts_only_new_rows_and_docs_round_trip(db: Database) -> None:
+    """The fast SQLite insert (executemany, orjson) stores what the Core path stores."""
+    first = [ssh_fail(i, user="jos\u00e9") for i in range(3)]
+    assert put(db, first) == 3
+    assert put(db, first[1:] + [ssh_fail(i) for i in range(3, 5)]) == 2  # 2 old, 2 new
+    events: list[dict] = []
+    rows = build_rows([ssh_fail(7)], OPTS, EnrichmentRegistry(), None, events)
+    # What orjson refuses (a lone surrogate, an integer beyond 64 bits) still stores.
+    rows[0]["doc"]["odd.text"] = "bad \udcff byte"
+    rows[0]["doc"]["odd.number"] = 2**70
+    assert store_rows(db, rows) == 1
+    with db.session(write=False) as session:
+        page = store.list_events(session, limit=100)
+        by_id = {e.event_id: e for e in page.events}
+    assert len(by_id) == 6
+    stored = by_id[rows[0]["event_id"]]
+    assert stored.doc == rows[0]["doc"]
+    assert store._utc(stored.timestamp) == events[0]["@timestamp"]
+    assert stored.source_ip == "198.51.100.7" and stored.user_name == "admin"
+    assert stored.category == "authentication" and stored.severity == 6
+    accented = by_id[build_rows([first[0]], OPTS, EnrichmentRegistry(), None)[0]["event_id"]]
+    assert accented.user_name == "jos\u00e9" and accented.doc["user.name"] == "jos\u00e9"

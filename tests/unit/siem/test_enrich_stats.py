@@ -39,6 +39,25 @@ def test_static_map_exact_and_longest_prefix(tmp_path: Path) -> None:
     assert not any(k.startswith("host.asset") for k in event)
 
 
+def test_static_map_cached_lookups_stay_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repeated addresses (cached) give the same answer; a full cache starts over."""
+    import siem.enrich
+
+    monkeypatch.setattr(siem.enrich, "LOOKUP_CACHE_SIZE", 3)
+    assets = StaticAssetMap({"10.0.0.0/8": {"site": "lan"}, "10.1.0.0/16": {"site": "b"}})
+    for _ in range(3):
+        for i in range(6):
+            event = assets({"source.ip": f"10.1.0.{i}", "destination.ip": f"10.2.0.{i}",
+                            "host.ip": "192.0.2.9", "observer.ip": "not an address"})
+            assert event["source.asset.site"] == "b"
+            assert event["destination.asset.site"] == "lan"
+            assert not any(k.startswith(("host.asset", "observer.asset")) for k in event)
+    assert len(assets._cache) <= 3
+    event = assets({"source.ip": "10.1.0.1"})
+    event["source.asset.site"] = "changed"  # an event's fields never leak into the map
+    assert assets({"source.ip": "10.1.0.1"})["source.asset.site"] == "b"
+
+
 def test_failing_enricher_keeps_the_event() -> None:
     def broken(event: dict) -> dict:
         raise RuntimeError("inventory down")
