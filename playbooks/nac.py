@@ -20,12 +20,13 @@ device's OPD and role (Tunnel-Private-Group-Id), or rejects it.
   is the same for any switch and is checked with radclient.
 
 Inputs: access switches are devices with role in ``SIMPUL_NAC_SWITCH_ROLES`` (default
-``nac-access``); access ports are their interfaces cabled to hosts (role ``host``,
-``printer``, ``phone``, ``camera``...); RADIUS servers ``SIMPUL_NAC_RADIUS_SERVERS``
-(``host[:auth[:acct]]``, comma-separated; default ``SIMPUL_RADIUS_HOST`` when it is not
-loopback) with the shared secret ``SIMPUL_RADIUS_SECRET_<SWITCH>`` or
-``SIMPUL_RADIUS_SECRET`` (the same variables FreeRADIUS' clients use); guest and
-quarantine VLANs ``SIMPUL_NAC_GUEST_VLAN`` (20) and ``SIMPUL_NAC_QUARANTINE_VLAN`` (99).
+``access,nac-access``; pick single switches with ``--hosts``); access ports are their
+interfaces cabled to hosts (role ``host``, ``printer``, ``phone``, ``camera``...);
+RADIUS servers ``SIMPUL_NAC_RADIUS_SERVERS`` (``host[:auth[:acct]]``, comma-separated;
+default ``SIMPUL_RADIUS_HOST`` when it is not loopback) with the shared secret
+``SIMPUL_RADIUS_SECRET_<SWITCH>`` or ``SIMPUL_RADIUS_SECRET`` (the same variables
+FreeRADIUS' clients use); guest and quarantine VLANs ``SIMPUL_NAC_GUEST_VLAN`` (20) and
+``SIMPUL_NAC_QUARANTINE_VLAN`` (99).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ DESCRIPTION = "802.1X + MAB on access switches, RADIUS servers, guest and quaran
 REPLACE = False
 
 SWITCH_ROLES_ENV = "SIMPUL_NAC_SWITCH_ROLES"
-DEFAULT_SWITCH_ROLES = ("nac-access",)
+DEFAULT_SWITCH_ROLES = ("access", "nac-access")  # the inventory's access switches
 SERVERS_ENV = "SIMPUL_NAC_RADIUS_SERVERS"
 GUEST_ENV, QUARANTINE_ENV = "SIMPUL_NAC_GUEST_VLAN", "SIMPUL_NAC_QUARANTINE_VLAN"
 DEFAULT_GUEST, DEFAULT_QUARANTINE = 20, 99

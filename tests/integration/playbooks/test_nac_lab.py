@@ -8,9 +8,9 @@ switch's OPD gets in: the port moves into VLAN 10's bridge (Tunnel-Private-Group
 the Accept); a wrong password stays in quarantine (VLAN 99). MAB decisions are checked
 with radclient sent from the switch's namespace.
 
-Until ``nac.nas.NAS_ROLES`` includes ``nac-access``, FreeRADIUS does not list nac-sw as
-a client; this module therefore gives nac-sw the role ``switch`` in its database (and
-``SIMPUL_NAC_SWITCH_ROLES=switch``), restoring it afterwards.
+Only nac-sw runs hostapd in the lab, while every access switch is an NAC target by
+default; this module therefore gives nac-sw the role ``switch`` in its database (with
+``SIMPUL_NAC_SWITCH_ROLES=switch``) and puts its own role back afterwards.
 """
 
 from __future__ import annotations
@@ -70,9 +70,12 @@ def _seed(pl: PlaybookLab) -> None:
         create_device(s, actor, BLOCKED, opd="SETDA", status="blocked")
 
 
-def _set_role(pl: PlaybookLab, role: str) -> None:
+def _set_role(pl: PlaybookLab, role: str) -> str:
+    """Give nac-sw *role*; return the role it had, to put back."""
     with pl.db.session() as s:
-        s.scalar(sa.select(Device).where(Device.name == "nac-sw")).role = role
+        device = s.scalar(sa.select(Device).where(Device.name == "nac-sw"))
+        before, device.role = device.role, role
+        return before
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +83,7 @@ def nac_lab(playbook_lab: PlaybookLab, tmp_path_factory: pytest.TempPathFactory
             ) -> Iterator[NacLab]:
     pl = playbook_lab
     _seed(pl)
-    _set_role(pl, "switch")
+    old_role = _set_role(pl, "switch")
     auth_port, acct_port, web_port = free_udp_port(), free_udp_port(), free_tcp_port()
     radius_env = {"SIMPUL_RADIUS_HOST": GATEWAY, "SIMPUL_RADIUS_AUTH_PORT": str(auth_port),
                   "SIMPUL_RADIUS_ACCT_PORT": str(acct_port), "SIMPUL_RADIUS_SECRET": SECRET}
@@ -114,7 +117,7 @@ def nac_lab(playbook_lab: PlaybookLab, tmp_path_factory: pytest.TempPathFactory
         if proc is not None:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=30)
-        _set_role(pl, "nac-access")
+        _set_role(pl, old_role)
 
 
 def _eth2_bridge() -> str:
