@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import socketserver
 import threading
 from collections.abc import Iterator
-from email import message_from_bytes
 
 import pytest
 from flask import Flask
@@ -13,46 +11,15 @@ from sqlalchemy import update
 
 from simpul.context import AppContext
 from simpul.models import User
+from tests.smtpsink import SmtpSink
 from webui import create_app
 
 WO = "/api/helpdesk/work-orders/"
 
 
-class _Smtp(socketserver.StreamRequestHandler):
-    """Just enough SMTP (RFC 5321) to accept messages: a sink for the tests."""
-
-    def reply(self, line: str) -> None:
-        self.wfile.write(f"{line}\r\n".encode())
-
-    def handle(self) -> None:
-        self.reply("220 sink ESMTP")
-        rcpt: list[str] = []
-        while line := self.rfile.readline():
-            verb = line.decode().strip().split(" ", 1)[0].upper()
-            if verb in ("EHLO", "HELO"):
-                self.reply("250 sink")
-            elif verb == "RCPT":
-                rcpt.append(line.decode().split(":", 1)[1].strip(" <>\r\n"))
-                self.reply("250 ok")
-            elif verb == "DATA":
-                self.reply("354 go on")
-                body = b""
-                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
-                    body += chunk
-                self.server.received.append((rcpt, message_from_bytes(body)))  # type: ignore
-                rcpt = []
-                self.reply("250 queued")
-            elif verb == "QUIT":
-                self.reply("221 bye")
-                return
-            else:
-                self.reply("250 ok")
-
-
 @pytest.fixture
-def smtp() -> Iterator[socketserver.ThreadingTCPServer]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Smtp)
-    server.received = []  # type: ignore[attr-defined]
+def smtp() -> Iterator[SmtpSink]:
+    server = SmtpSink()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -62,20 +29,20 @@ def smtp() -> Iterator[socketserver.ThreadingTCPServer]:
 
 @pytest.fixture
 def mail_app(app_context: AppContext, people: dict[str, str],
-             smtp: socketserver.ThreadingTCPServer) -> Flask:
+             smtp: SmtpSink) -> Flask:
     with app_context.db.session() as s:
         s.execute(update(User).values(email=User.username + "@sidoarjokab.go.id"))
     return create_app({"TESTING": True, "HELPDESK_SMTP_HOST": "127.0.0.1",
-                       "HELPDESK_SMTP_PORT": smtp.server_address[1]}, context=app_context)
+                       "HELPDESK_SMTP_PORT": smtp.port}, context=app_context)
 
 
 def test_next_desk_gets_inbox_and_mail_refusals_send_nothing(
-        mail_app: Flask, smtp: socketserver.ThreadingTCPServer,
+        mail_app: Flask, smtp: SmtpSink,
         tokens: dict[str, dict[str, str]]) -> None:
     client = mail_app.test_client()
     wid = client.post(WO, headers=tokens["rina"], json={
         "type": "pengaduan", "title": "Internet putus"}).get_json()["id"]
-    received = smtp.received  # type: ignore[attr-defined]
+    received = smtp.received
     assert [r for r, _m in received] == [["helpdesk@sidoarjokab.go.id"]]
     assert received[0][1]["Subject"] == "[simpul] WO-000001 Internet putus"
     refused = client.post(f"{WO}{wid}/transitions/", headers=tokens["it_support"],
