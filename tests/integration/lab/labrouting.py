@@ -113,14 +113,14 @@ INTERNET_COUNTERS = """table ip simpul_test {
 """
 
 
-def internet_counters() -> dict[str, int]:
-    """Return the packet counters on the simulated internet (installed on first call)."""
-    listing = in_ns("internet", "nft", "list", "counters", "table", "ip", "simpul_test")
+def nft_counters(node: str, table: str, ruleset: str) -> dict[str, int]:
+    """Return the packet counters of nftables *table* on *node* (*ruleset* on first call)."""
+    listing = in_ns(node, "nft", "list", "counters", "table", "ip", table)
     if listing.returncode != 0:
-        proc = subprocess.run(["ip", "netns", "exec", "sl-internet", "nft", "-f", "-"],
-                              input=INTERNET_COUNTERS, capture_output=True, text=True)
+        proc = subprocess.run(["ip", "netns", "exec", f"sl-{node}", "nft", "-f", "-"],
+                              input=ruleset, capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
-        listing = in_ns("internet", "nft", "list", "counters", "table", "ip", "simpul_test")
+        listing = in_ns(node, "nft", "list", "counters", "table", "ip", table)
     counters: dict[str, int] = {}
     name = None
     for line in listing.stdout.splitlines():
@@ -130,3 +130,8 @@ def internet_counters() -> dict[str, int]:
         elif words[:1] == ["packets"] and name:
             counters[name] = int(words[1])
     return counters
+
+
+def internet_counters() -> dict[str, int]:
+    """Return the packet counters on the simulated internet (installed on first call)."""
+    return nft_counters("internet", "simpul_test", INTERNET_COUNTERS)

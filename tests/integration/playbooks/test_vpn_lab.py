@@ -8,7 +8,6 @@ nodes' shell port (2222) by playbooks.napalm_linux, the routes over vtysh by nap
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +21,7 @@ from tests.integration.lab.labrouting import (
     EDGE,
     REMOTE,
     apply_routing,
+    nft_counters,
     ping,
     reachability,
 )
@@ -58,21 +58,7 @@ def shell(pl: PlaybookLab, node: str, command: str) -> str:
 
 
 def counters() -> dict[str, int]:
-    listing = in_ns("internet", "nft", "list", "counters", "table", "ip", "simpul_vpn_test")
-    if listing.returncode != 0:
-        proc = subprocess.run(["ip", "netns", "exec", "sl-internet", "nft", "-f", "-"],
-                              input=COUNTERS, capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-        listing = in_ns("internet", "nft", "list", "counters", "table", "ip", "simpul_vpn_test")
-    found: dict[str, int] = {}
-    name = None
-    for line in listing.stdout.splitlines():
-        words = line.split()
-        if words[:1] == ["counter"] and len(words) > 1:
-            name = words[1]
-        elif words[:1] == ["packets"] and name:
-            found[name] = int(words[1])
-    return found
+    return nft_counters("internet", "simpul_vpn_test", COUNTERS)
 
 
 def _vtysh(node: str, *lines: str) -> None:
