@@ -24,14 +24,6 @@ from simpul.audit import Actor
 from simpul.context import AppContext
 
 
-def _app(click_ctx: click.Context) -> AppContext:
-    """Return the process's AppContext (shared with the core CLI's context object)."""
-    obj = click_ctx.ensure_object(dict)
-    if "app" not in obj:
-        obj["app"] = AppContext.create()
-    return obj["app"]
-
-
 def _vrf_id(session: Session, name: str | None) -> int | None:
     if not name:
         return None
@@ -102,7 +94,7 @@ def import_cmd(click_ctx: click.Context, file: Path, dry_run: bool, as_json: boo
     from inventory.importer import import_file
     from simpul import migrate
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     migrate.upgrade(app.db)
     with app.db.session() as session:
         report = import_file(session, Actor.cli(), file, dry_run=dry_run)
@@ -126,7 +118,7 @@ def export_cmd(click_ctx: click.Context, fmt: str | None, output: Path | None) -
 
     if fmt is None:
         raise SimpulError("choose a format: --ansible or --yaml")
-    with _app(click_ctx).db.session(write=False) as session:
+    with AppContext.of_command(click_ctx).db.session(write=False) as session:
         text = ansible_yaml(session) if fmt == "ansible" else export_yaml(session)
     if output is None:
         click.echo(text, nl=False)
@@ -155,7 +147,7 @@ def rack_space(click_ctx: click.Context, u_height: int, site: str | None, power_
     from inventory.dcim.racks import find_rack_space
     from simpul.tenancy import require_opd
 
-    with _app(click_ctx).db.session(write=False) as session:
+    with AppContext.of_command(click_ctx).db.session(write=False) as session:
         site_id = None
         if site:
             found = session.scalar(select(Site).where(Site.slug == site))
@@ -205,7 +197,7 @@ def next_ip(click_ctx: click.Context, prefix: str, vrf: str | None, count: int, 
     expires_at = parse_expiry(expires)
     if count < 1:
         raise invalid("count", "must be at least 1")
-    with _app(click_ctx).db.session(write=reserve) as session:
+    with AppContext.of_command(click_ctx).db.session(write=reserve) as session:
         found = find_prefix(session, prefix, vrf)
         if reserve:
             made = allocate_next_ip(session, Actor.cli(), found.id, count=count,
@@ -246,7 +238,7 @@ def next_prefix(click_ctx: click.Context, parent: str, length: int, vrf: str | N
     )
 
     expires_at = parse_expiry(expires)
-    with _app(click_ctx).db.session(write=reserve) as session:
+    with AppContext.of_command(click_ctx).db.session(write=reserve) as session:
         found = find_prefix(session, parent, vrf)
         if reserve:
             made = reserve_prefix(session, Actor.cli(), found.id, length,
@@ -274,7 +266,7 @@ def utilisation(click_ctx: click.Context, prefix: str, vrf: str | None, as_json:
     """Show how much of PREFIX is used."""
     from inventory.ipam.utilisation import prefix_utilisation
 
-    with _app(click_ctx).db.session(write=False) as session:
+    with AppContext.of_command(click_ctx).db.session(write=False) as session:
         found = find_prefix(session, prefix, vrf)
         used = prefix_utilisation(session, found)
         row = {"prefix": found.prefix, "status": found.status, "used": used.used,
@@ -295,7 +287,7 @@ def release(click_ctx: click.Context, address: str, vrf: str | None) -> None:
     from inventory.ipam.addresses import find_ip_address
     from inventory.ipam.allocation import release_ip
 
-    with _app(click_ctx).db.session() as session:
+    with AppContext.of_command(click_ctx).db.session() as session:
         try:
             ip = find_ip_address(session, address, _vrf_id(session, vrf))
         except ValueError as exc:
@@ -320,7 +312,7 @@ def ipv6_report_cmd(click_ctx: click.Context, block: str | None, reserve: bool,
     """Dual-stack plan per IPv4 prefix and the devices still without IPv6."""
     from inventory.ipv6 import ipv6_report, reserve_plan
 
-    with _app(click_ctx).db.session(write=reserve) as session:
+    with AppContext.of_command(click_ctx).db.session(write=reserve) as session:
         report = ipv6_report(session, block=block)
         if reserve:
             reserve_plan(session, Actor.cli(), report)

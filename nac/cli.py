@@ -38,13 +38,6 @@ from simpul.errors import SimpulError
 from simpul.tenancy import require_opd
 
 
-def _app(click_ctx: click.Context) -> AppContext:
-    obj = click_ctx.ensure_object(dict)
-    if "app" not in obj:
-        obj["app"] = AppContext.create()
-    return obj["app"]
-
-
 @click.group()
 def nac() -> None:
     """Network access control: device register, RADIUS policy, FreeRADIUS."""
@@ -56,7 +49,7 @@ def nac() -> None:
 @click.pass_context
 def radius_config(click_ctx: click.Context, output: Path | None) -> None:
     """Write the FreeRADIUS configuration (secrets stay in the environment)."""
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     with app.db.session() as session:
         config = write_radius_config(session, load_nac_settings(app.settings), output)
     click.echo(f"FreeRADIUS configuration written to {config.raddb}")
@@ -70,7 +63,7 @@ def radius_config(click_ctx: click.Context, output: Path | None) -> None:
 @click.pass_context
 def radius_run(click_ctx: click.Context) -> None:
     """Generate the configuration and run FreeRADIUS in the foreground (Ctrl-C stops)."""
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     settings = load_nac_settings(app.settings)
     with app.db.session() as session:
         config = write_radius_config(session, settings)
@@ -97,7 +90,7 @@ def radius_run(click_ctx: click.Context) -> None:
 @click.pass_context
 def export_cache(click_ctx: click.Context) -> None:
     """Rewrite the fail-over cache of active MAB devices now."""
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     settings = load_nac_settings(app.settings)
     with app.db.session() as session:
         changed = write_cache(session, cache_path(settings.raddb),
@@ -125,7 +118,7 @@ def device_add(click_ctx: click.Context, mac: str, opd: str, owner: str, device_
                purpose: str, role: str | None, expires: str | None, method: str,
                pending: bool) -> None:
     """Register a MAC (active unless --pending)."""
-    with _app(click_ctx).db.session() as session:
+    with AppContext.of_command(click_ctx).db.session() as session:
         row = create_device(session, Actor.cli(), mac, opd=opd, owner=owner,
                             device_type=device_type, purpose=purpose, role=role,
                             expires_at=expires, auth_method=method,
@@ -141,7 +134,7 @@ def device_add(click_ctx: click.Context, mac: str, opd: str, owner: str, device_
 def device_list(click_ctx: click.Context, status: str | None, opd: str | None,
                 as_json: bool) -> None:
     """List register entries."""
-    with _app(click_ctx).db.session(write=False) as session:
+    with AppContext.of_command(click_ctx).db.session(write=False) as session:
         opd_id = require_opd(session, opd).id if opd else None
         rows = [snapshot(d) for d in session.scalars(devices_query(status=status,
                                                                    opd_id=opd_id))]
@@ -160,7 +153,7 @@ def _status_command(name: str, action: object, help_text: str) -> None:
     @click.argument("mac")
     @click.pass_context
     def _cmd(click_ctx: click.Context, mac: str) -> None:
-        with _app(click_ctx).db.session() as session:
+        with AppContext.of_command(click_ctx).db.session() as session:
             row = get_device(session, mac)
             if row is None:
                 raise SimpulError(f"MAC {mac} is not registered")
@@ -186,7 +179,7 @@ _status_command("delete", delete_device, "Remove a registration.")
 def device_import(click_ctx: click.Context, csv_file: click.File, partial: bool) -> None:
     """Register devices from CSV (columns: mac, owner, opd, device_type, purpose, role,
     expires_at, auth_method, description); print a per-row report."""
-    with _app(click_ctx).db.session() as session:
+    with AppContext.of_command(click_ctx).db.session() as session:
         report = import_devices(session, Actor.cli(), csv_file.read(),  # type: ignore[attr-defined]
                                 all_or_nothing=not partial)
     for line in report.lines():
@@ -208,7 +201,7 @@ def policy() -> None:
 def policy_site(click_ctx: click.Context, action: str, site: str | None, vid: int | None
                 ) -> None:
     """Set what a site does with unknown or pending MACs."""
-    with _app(click_ctx).db.session() as session:
+    with AppContext.of_command(click_ctx).db.session() as session:
         set_site_policy(session, Actor.cli(), site, action, vid)
     click.echo(f"{site or 'default'}: unknown devices -> {action}"
                + (f" (VLAN {vid})" if vid else ""))
@@ -221,7 +214,7 @@ def policy_site(click_ctx: click.Context, action: str, site: str | None, vid: in
 @click.pass_context
 def policy_vlan(click_ctx: click.Context, role: str, vid: int, opd: str | None) -> None:
     """Map an OPD and NAC role to a VLAN (used when the inventory has no such VLAN)."""
-    with _app(click_ctx).db.session() as session:
+    with AppContext.of_command(click_ctx).db.session() as session:
         set_vlan(session, Actor.cli(), opd, role, vid)
     click.echo(f"{opd or '*'} / {role} -> VLAN {vid}")
 
@@ -235,7 +228,7 @@ def policy_vlan(click_ctx: click.Context, role: str, vid: int, opd: str | None) 
 def sessions_cmd(click_ctx: click.Context, mac: str | None, nas_ip: str | None,
                  nas_port: str | None, open_only: bool) -> None:
     """Accounting sessions per device or per switch port."""
-    with _app(click_ctx).db.session(write=False) as session:
+    with AppContext.of_command(click_ctx).db.session(write=False) as session:
         rows = list_sessions(session, mac=parse_mac(mac) if mac else None, nas_ip=nas_ip,
                              nas_port=nas_port, open_only=open_only)
         for r in rows:

@@ -18,13 +18,6 @@ from simpul.audit import Actor
 from simpul.context import AppContext
 
 
-def _app(click_ctx: click.Context) -> AppContext:
-    obj = click_ctx.ensure_object(dict)
-    if "app" not in obj:
-        obj["app"] = AppContext.create()
-    return obj["app"]  # type: ignore[no-any-return]
-
-
 def result_table(rows: list[dict[str, object]]) -> str:
     """Return the end-of-run table (host, status, changed, diff lines, verification)."""
     header = ("host", "status", "changed", "diff", "verification")
@@ -75,7 +68,7 @@ def run(click_ctx: click.Context, playbook: str, ansible: bool, hosts: str | Non
         work_order_status,
     )
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     if ansible:
         playbook = ANSIBLE_PREFIX + playbook
     check_playbook(playbook)

@@ -11,13 +11,6 @@ import click
 from simpul.context import AppContext
 
 
-def _app(click_ctx: click.Context) -> AppContext:
-    obj = click_ctx.ensure_object(dict)
-    if "app" not in obj:
-        obj["app"] = AppContext.create()
-    return obj["app"]
-
-
 def _filters(func):  # type: ignore[no-untyped-def]
     for option in reversed((
         click.option("--hosts", default=None, help="Only these devices (comma-separated)."),
@@ -38,7 +31,8 @@ def backup(click_ctx: click.Context, hosts: str | None, roles: str | None, sites
     """Pull every device's running config into the backup git repository (one commit)."""
     from playbooks.backup import run_backup
 
-    run = run_backup(_app(click_ctx), hosts=hosts, roles=roles, sites=sites, opds=opds,
+    app = AppContext.of_command(click_ctx)
+    run = run_backup(app, hosts=hosts, roles=roles, sites=sites, opds=opds,
                      progress=None if as_json else lambda line: click.echo(f"  {line}"))
     if as_json:
         click.echo(json.dumps(run.as_dict(), indent=2))
@@ -58,7 +52,7 @@ def diff(click_ctx: click.Context, device: str, rev: str | None, show_log: bool)
     """Show DEVICE's last config change, or what changed since revision REV."""
     from playbooks.backup import ConfigRepo, diff_device, load_backup_settings
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     if show_log:
         repo = ConfigRepo(load_backup_settings(app.settings).repo_dir)
         for commit, when, subject in repo.history(device):
@@ -80,8 +74,9 @@ def audit(click_ctx: click.Context, hosts: str | None, roles: str | None, sites:
     """Check every device against the security baseline; write an HTML and JSON report."""
     from playbooks.audit import run_audit
 
-    report, paths = run_audit(_app(click_ctx), hosts=hosts, roles=roles, sites=sites,
-                              opds=opds, out_dir=out_dir)
+    app = AppContext.of_command(click_ctx)
+    report, paths = run_audit(app, hosts=hosts, roles=roles, sites=sites, opds=opds,
+                              out_dir=out_dir)
     if as_json:
         click.echo(json.dumps({"summary": report.summary(),
                                "files": {k: str(v) for k, v in paths.items()}}, indent=2))

@@ -18,13 +18,6 @@ from simpul.runtime import prepare_database
 siem = click.Group("siem", help="SIEM: syslog listeners, log import, event counters.")
 
 
-def _app(click_ctx: click.Context) -> AppContext:
-    obj = click_ctx.ensure_object(dict)
-    if "app" not in obj:
-        obj["app"] = AppContext.create()
-    return obj["app"]
-
-
 @siem.command("run")
 @click.option("--migrate/--no-migrate", default=True, show_default=True,
               help="Upgrade the database schema before starting.")
@@ -33,7 +26,7 @@ def run_cmd(click_ctx: click.Context, migrate: bool) -> None:
     """Run the syslog listeners and the event writer in the foreground (Ctrl-C stops)."""
     from siem.service import SiemService
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     prepare_database(app, migrate_schema=migrate)
     service = SiemService(app)
     stop = threading.Event()
@@ -65,7 +58,7 @@ def ingest_cmd(click_ctx: click.Context, files: tuple[str, ...]) -> None:
     from siem.service import resolve_tz
     from siem.stats import SourceStats
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     prepare_database(app, migrate_schema=True)
     siem_settings = load_siem_settings(app.settings)
     registry = build_registry(siem_settings.asset_map)
@@ -89,7 +82,7 @@ def stats_cmd(click_ctx: click.Context, as_json: bool) -> None:
     """Show per-source counters (flushed by the service every few seconds) and the spool."""
     from siem import store
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     prepare_database(app, migrate_schema=False)
     siem_settings = load_siem_settings(app.settings)
     with app.db.session(write=False) as session:
@@ -125,7 +118,7 @@ def rules_cmd(click_ctx: click.Context, as_json: bool) -> None:
     """List the detection rules (shipped and SIMPUL_SIEM_RULES_DIR), hits, and load problems."""
     from siem.rules_admin import list_rules
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     prepare_database(app, migrate_schema=False)
     siem_settings = load_siem_settings(app.settings)
     with app.db.session(write=False) as session:
@@ -150,7 +143,7 @@ def maintenance_cmd(click_ctx: click.Context, days: int, as_json: bool) -> None:
     """Preventive maintenance: recurring warnings per device, ranked, with an action."""
     from siem.maintenance import maintenance_report
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     prepare_database(app, migrate_schema=False)
     with app.db.session(write=False) as session:
         report = maintenance_report(session, days=days)

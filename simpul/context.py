@@ -7,6 +7,7 @@ broken configuration, and so that each process opens its database exactly once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from simpul.db import Database
 from simpul.logging import register_secret
@@ -28,3 +29,16 @@ class AppContext:
         if settings.database_backend == "sqlite":
             ensure_data_dir(settings)
         return cls(settings=settings, db=Database.from_settings(settings))
+
+    @classmethod
+    def of_command(cls, click_ctx: Any) -> AppContext:
+        """Return the AppContext of this CLI invocation, created on first use.
+
+        Every command group (core and plugins) shares it through click's context object,
+        so one ``simpul`` process opens one database engine.
+        """
+        obj = click_ctx.ensure_object(dict)
+        if "app" not in obj:
+            obj["app"] = cls.create()
+        app: AppContext = obj["app"]
+        return app

@@ -25,13 +25,6 @@ from simpul.audit import Actor
 from simpul.context import AppContext
 
 
-def _app(click_ctx: click.Context) -> AppContext:
-    obj = click_ctx.ensure_object(dict)
-    if "app" not in obj:
-        obj["app"] = AppContext.create()
-    return obj["app"]
-
-
 @click.group()
 def alerts() -> None:
     """Alert rules, alerts (firing / acknowledged / resolved) and maintenance windows."""
@@ -55,7 +48,7 @@ def rules_cmd(path: str | None) -> None:
 @click.pass_context
 def evaluate_cmd(click_ctx: click.Context) -> None:
     """Evaluate every rule once now (what `simpul up` does every SIMPUL_ALERT_INTERVAL)."""
-    report = build_engine(_app(click_ctx)).evaluate()
+    report = build_engine(AppContext.of_command(click_ctx)).evaluate()
     click.echo(f"{report.observed} observations, {len(report.fired)} fired, "
                f"{len(report.resolved)} resolved, {len(report.notices)} notified")
     for rule, error in report.errors.items():
@@ -68,7 +61,7 @@ def evaluate_cmd(click_ctx: click.Context) -> None:
 @click.pass_context
 def list_cmd(click_ctx: click.Context, show_all: bool, limit: int) -> None:
     """List open alerts (or all), newest first."""
-    with _app(click_ctx).db.session(write=False) as session:
+    with AppContext.of_command(click_ctx).db.session(write=False) as session:
         for a in list_alerts(session, open_only=not show_all)[:limit]:
             click.echo(f"{a.id:6} {a.state:12} {a.severity:8} {a.fired_at:%Y-%m-%d %H:%M} "
                        f"{a.rule:20} {a.title}{' [flapping]' if a.flapping else ''}"
@@ -76,7 +69,7 @@ def list_cmd(click_ctx: click.Context, show_all: bool, limit: int) -> None:
 
 
 def _change(click_ctx: click.Context, alert_id: int, note: str, action: str) -> None:
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     func = acknowledge_alert if action == "acknowledge" else resolve_alert
     with app.db.session() as session:
         notice = func(session, Actor.cli(), require_alert(session, alert_id), note=note)
@@ -123,7 +116,7 @@ def maintenance_add(click_ctx: click.Context, scope: str, target: str, start: st
     ends: str | None = end
     if ends is None and hours is not None:
         ends = (datetime.fromisoformat(starts) + timedelta(hours=hours)).isoformat()
-    with _app(click_ctx).db.session() as session:
+    with AppContext.of_command(click_ctx).db.session() as session:
         window = create_maintenance(session, Actor.cli(), scope=scope, target=target,
                                     starts_at=starts, ends_at=ends, reason=reason)
         click.echo(f"maintenance {window.id}: {scope} {window.target} "
@@ -135,7 +128,7 @@ def maintenance_add(click_ctx: click.Context, scope: str, target: str, start: st
 @click.pass_context
 def maintenance_list(click_ctx: click.Context, show_all: bool) -> None:
     """List current and planned maintenance windows."""
-    with _app(click_ctx).db.session(write=False) as session:
+    with AppContext.of_command(click_ctx).db.session(write=False) as session:
         found = list_maintenance(session, upcoming_after=None if show_all else datetime.now(UTC))
         for w in found:
             click.echo(f"{w.id:5} {w.scope:8} {w.target:20} {w.starts_at:%Y-%m-%d %H:%M} - "
@@ -147,6 +140,6 @@ def maintenance_list(click_ctx: click.Context, show_all: bool) -> None:
 @click.pass_context
 def maintenance_remove(click_ctx: click.Context, window_id: int) -> None:
     """Cancel maintenance window WINDOW_ID."""
-    with _app(click_ctx).db.session() as session:
+    with AppContext.of_command(click_ctx).db.session() as session:
         delete_maintenance(session, Actor.cli(), require_maintenance(session, window_id))
     click.echo(f"maintenance {window_id} removed")

@@ -21,13 +21,6 @@ flows = click.Group("flows", help="NetFlow v5/v9/IPFIX collector and top talkers
 traps = click.Group("traps", help="SNMP trap receiver (v2c, v3) and trap events.")
 
 
-def _app(click_ctx: click.Context) -> AppContext:
-    obj = click_ctx.ensure_object(dict)
-    if "app" not in obj:
-        obj["app"] = AppContext.create()
-    return obj["app"]
-
-
 def _err(text: str) -> None:
     click.echo(text, err=True)
 
@@ -46,7 +39,7 @@ def flows_run(click_ctx: click.Context, migrate: bool) -> None:
     """Run the flow collector in the foreground (SIMPUL_FLOW_* settings)."""
     from collectors.flows.collector import FlowCollector
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     prepare_database(app, migrate_schema=migrate)
     collector = FlowCollector(app.db, load_flow_settings())
     collector.bind()
@@ -73,7 +66,7 @@ def flows_run(click_ctx: click.Context, migrate: bool) -> None:
 def flows_top(click_ctx: click.Context, by: str, minutes: int, limit: int,
               opd_code: str | None, as_json: bool) -> None:
     """Show the top talkers of the last MINUTES."""
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     until = datetime.now(UTC)
     since = until - timedelta(minutes=minutes)
     with app.db.session(write=False) as session:
@@ -100,7 +93,7 @@ def flows_top(click_ctx: click.Context, by: str, minutes: int, limit: int,
 @click.pass_context
 def flows_exporters(click_ctx: click.Context, as_json: bool) -> None:
     """List exporters with their datagram, record and error counters."""
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     with app.db.session(write=False) as session:
         rows = [{"address": e.address, "version": e.version, "last_seen": e.last_seen,
                  "packets": e.packets, "records": e.records, "malformed": e.malformed,
@@ -120,7 +113,7 @@ def flows_maintain(click_ctx: click.Context) -> None:
     """Roll complete hours up and apply retention now (the collector does it every minute)."""
     from collectors.flows import store
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     settings = load_flow_settings()
     with app.db.session() as session:
         hours = store.rollup(session, max_hours=24 * 90)
@@ -137,7 +130,7 @@ def traps_run(click_ctx: click.Context, migrate: bool) -> None:
     """Run the trap receiver in the foreground (SIMPUL_TRAP_* settings)."""
     from collectors.flows.traps import TrapReceiver
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     prepare_database(app, migrate_schema=migrate)
     receiver = TrapReceiver(app.db, load_trap_settings())
     try:
@@ -155,7 +148,7 @@ def traps_run(click_ctx: click.Context, migrate: bool) -> None:
 @click.pass_context
 def traps_list(click_ctx: click.Context, limit: int, trap: str | None, as_json: bool) -> None:
     """List the newest trap events."""
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     with app.db.session(write=False) as session:
         rows = [{"id": e.id, "received_at": e.received_at, "source": e.source_addr,
                  "device": e.device_name, "version": e.version, "trap": e.trap,

@@ -26,13 +26,6 @@ from simpul.context import AppContext
 from simpul.errors import ValidationError
 
 
-def _app(click_ctx: click.Context) -> AppContext:
-    obj = click_ctx.ensure_object(dict)
-    if "app" not in obj:
-        obj["app"] = AppContext.create()
-    return obj["app"]
-
-
 def _expect(text: str | None) -> dict[str, Any] | None:
     if text is None:
         return None
@@ -54,7 +47,7 @@ def probes() -> None:
 @click.pass_context
 def list_cmd(click_ctx: click.Context) -> None:
     """List probes with their latest result."""
-    with _app(click_ctx).db.session(write=False) as session:
+    with AppContext.of_command(click_ctx).db.session(write=False) as session:
         found = list_probes(session)
         latest = latest_results(session, [p.id for p in found])
         for p in found:
@@ -98,7 +91,7 @@ def _fields(options: dict[str, Any]) -> dict[str, Any]:
 @click.pass_context
 def add_cmd(click_ctx: click.Context, name: str, **options: Any) -> None:
     """Add a probe NAME."""
-    with _app(click_ctx).db.session() as session:
+    with AppContext.of_command(click_ctx).db.session() as session:
         probe = create_probe(session, Actor.cli(), name=name, **_fields(options))
         click.echo(f"probe {probe.name} added ({probe.kind} {probe.target})")
 
@@ -110,7 +103,7 @@ def add_cmd(click_ctx: click.Context, name: str, **options: Any) -> None:
 @click.pass_context
 def set_cmd(click_ctx: click.Context, name: str, **options: Any) -> None:
     """Change probe NAME."""
-    with _app(click_ctx).db.session() as session:
+    with AppContext.of_command(click_ctx).db.session() as session:
         probe = require_probe(session, name)
         update_probe(session, Actor.cli(), probe, _fields(options))
         click.echo(f"probe {probe.name} updated")
@@ -121,7 +114,7 @@ def set_cmd(click_ctx: click.Context, name: str, **options: Any) -> None:
 @click.pass_context
 def remove_cmd(click_ctx: click.Context, name: str) -> None:
     """Delete probe NAME and its results."""
-    with _app(click_ctx).db.session() as session:
+    with AppContext.of_command(click_ctx).db.session() as session:
         delete_probe(session, Actor.cli(), require_probe(session, name))
     click.echo(f"probe {name} removed")
 
@@ -132,7 +125,7 @@ def remove_cmd(click_ctx: click.Context, name: str) -> None:
 def run_cmd(click_ctx: click.Context, names: tuple[str, ...]) -> None:
     """Run probes NAMES (default: all enabled) once, store and print the results."""
     failed = 0
-    for probe, result in run_probes(_app(click_ctx).db, list(names)):
+    for probe, result in run_probes(AppContext.of_command(click_ctx).db, list(names)):
         rtt = f"{result.rtt_ms:.1f} ms" if result.rtt_ms is not None else "-"
         click.echo(f"{probe.name:24} {'UP' if result.ok else 'DOWN':4} {rtt:>10}  {result.detail}")
         failed += not result.ok
@@ -146,7 +139,7 @@ def run_cmd(click_ctx: click.Context, names: tuple[str, ...]) -> None:
 @click.pass_context
 def results_cmd(click_ctx: click.Context, name: str, limit: int) -> None:
     """Show the latest results of probe NAME."""
-    with _app(click_ctx).db.session(write=False) as session:
+    with AppContext.of_command(click_ctx).db.session(write=False) as session:
         for r in list_results(session, require_probe(session, name), limit=limit):
             rtt = f"{r.rtt_ms:.1f} ms" if r.rtt_ms is not None else "-"
             click.echo(f"{r.at:%Y-%m-%d %H:%M:%S} {'UP' if r.ok else 'DOWN':4} {rtt:>10}  "
@@ -163,7 +156,7 @@ def results_cmd(click_ctx: click.Context, name: str, limit: int) -> None:
 def sla_cmd(click_ctx: click.Context, month: str | None, opd: str | None, fmt: str,
             output: Path | None) -> None:
     """Write the monthly SLA report per OPD and service."""
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     first = parse_month(month) if month else date.today().replace(day=1)
     with app.db.session(write=False) as session:
         report = sla_report(session, first, tz=app.settings.timezone, opd=opd)
@@ -180,6 +173,6 @@ def sla_cmd(click_ctx: click.Context, month: str | None, opd: str | None, fmt: s
 @click.pass_context
 def seed_lab_cmd(click_ctx: click.Context, interval: int) -> None:
     """Add probes for the lab's web, mail and proxy servers (idempotent)."""
-    with _app(click_ctx).db.session() as session:
+    with AppContext.of_command(click_ctx).db.session() as session:
         created = seed_lab_probes(session, Actor.cli(), interval_s=interval)
         click.echo(f"{len(created)} lab probe(s) added")

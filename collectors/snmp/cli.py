@@ -14,13 +14,6 @@ from simpul.runtime import prepare_database, run_until_signal
 snmp = click.Group("snmp", help="SNMP poller: interfaces, host resources, LLDP; roll-ups.")
 
 
-def _app(click_ctx: click.Context) -> AppContext:
-    obj = click_ctx.ensure_object(dict)
-    if "app" not in obj:
-        obj["app"] = AppContext.create()
-    return obj["app"]
-
-
 def _device_ids(app: AppContext, names: tuple[str, ...]) -> list[int] | None:
     if not names:
         return None
@@ -45,7 +38,7 @@ def poll_cmd(click_ctx: click.Context, devices: tuple[str, ...], as_json: bool) 
     """Poll the inventory's devices once and store the results."""
     from collectors.snmp.service import poll_once
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     prepare_database(app, migrate_schema=False)
     report = poll_once(app, device_ids=_device_ids(app, devices))
     summary = {"devices": report.devices, "ok": report.ok, "failed": report.failed,
@@ -68,7 +61,7 @@ def run_cmd(click_ctx: click.Context, migrate: bool) -> None:
     """Run the poller (or, with SIMPUL_SNMP_MODE=celery, the dispatcher) until Ctrl-C."""
     from collectors.snmp.service import SnmpService
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     prepare_database(app, migrate_schema=migrate)
     service = SnmpService(app)
     try:
@@ -111,7 +104,7 @@ def rollup_cmd(click_ctx: click.Context) -> None:
     from collectors.snmp.settings import load_snmp_settings
     from collectors.snmp.writer import MetricWriter
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     prepare_database(app, migrate_schema=False)
     started = time.perf_counter()
     MetricWriter(app.db, load_snmp_settings()).run_maintenance()
@@ -125,7 +118,7 @@ def status_cmd(click_ctx: click.Context, as_json: bool) -> None:
     """Show every polled device: reachable, failures, last poll, poll time."""
     from collectors.snmp.queries import list_device_reachability
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     with app.db.session(write=False) as session:
         items = list_device_reachability(session)
     if as_json:
@@ -149,7 +142,7 @@ def interfaces_cmd(click_ctx: click.Context, device: str) -> None:
     """Show DEVICE's interfaces: status and current rates."""
     from collectors.snmp.queries import list_interface_status
 
-    app = _app(click_ctx)
+    app = AppContext.of_command(click_ctx)
     (device_id,) = _device_ids(app, (device,)) or [0]
     with app.db.session(write=False) as session:
         rows = list_interface_status(session, device_id)

@@ -11,18 +11,11 @@ from webui.helpdesk.machines import WORKFLOWS
 helpdesk = click.Group("helpdesk", help="Helpdesk: SLA escalation, work-order machines.")
 
 
-def _app(click_ctx: click.Context) -> AppContext:
-    obj = click_ctx.ensure_object(dict)
-    if "app" not in obj:
-        obj["app"] = AppContext.create()
-    return obj["app"]
-
-
 @helpdesk.command("escalate")
 @click.pass_context
 def escalate_cmd(click_ctx: click.Context) -> None:
     """Escalate every overdue work order once (what `simpul up` does every 5 minutes)."""
-    raised = EscalationService(_app(click_ctx)).run_once()
+    raised = EscalationService(AppContext.of_command(click_ctx)).run_once()
     click.echo(f"escalated {raised} work order(s)")
 
 
