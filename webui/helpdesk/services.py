@@ -136,24 +136,32 @@ def create_work_order(session: Session, user: User, *, type: str, title: str,
                                       cleaned.get("suffix", ""), config.regency_domain)
     if wf.type == "pendaftaran_perangkat":
         cleaned["mac"] = check_new_mac(session, cleaned["mac"])
-    wo = WorkOrder(type=wf.type, state=wf.initial, priority=priority, title=title.strip(),
+    wo = WorkOrder(type=wf.type, priority=priority, title=title.strip(),
                    description=str(description or ""), opd_id=opd.id,
                    requester_id=user.id if role == REQUESTER else None,
                    requester_name=requester_name or (user.full_name or user.username
                                                      if role == REQUESTER else ""),
                    created_by_id=user.id, channel=channel, requester_class=requester_class,
                    vvip_title=vvip_title if requester_class == "vvip" else "",
-                   letter_ref=str(letter_ref or "")[:200],
-                   holder_role=wf.state(wf.initial).holder, details=cleaned,
-                   sla_due_at=now + target(wf.type, priority, config.sla),
-                   sla_paused_seconds=0, escalation_level=0, created_at=now, updated_at=now)
+                   letter_ref=str(letter_ref or "")[:200], details=cleaned)
+    return _file(session, wo, wf, actor_for(user, via), role=role, comment=wo.title,
+                 audit_after={"type": wo.type, "opd": opd.code, "priority": priority},
+                 text=f"new {wo.type} work order from {opd.code}", now=now, config=config)
+
+
+def _file(session: Session, wo: WorkOrder, wf: Workflow, actor: Actor, *, role: str,
+          comment: str, audit_after: dict[str, Any], text: str, now: datetime,
+          config: HelpdeskConfig) -> WorkOrder:
+    """Put a new WO at its machine's start with its SLA clock, timeline entry and notice."""
+    wo.state, wo.holder_role = wf.initial, wf.state(wf.initial).holder
+    wo.sla_due_at = now + target(wf.type, wo.priority, config.sla)
+    wo.sla_paused_seconds, wo.escalation_level = 0, 0
+    wo.created_at = wo.updated_at = now
     session.add(wo)
     session.flush()
-    add_event(session, wo, actor_for(user, via), role=role, kind="create", action="create",
-              to_state=wo.state, comment=wo.title, now=now,
-              audit_after={"type": wo.type, "opd": opd.code, "priority": priority})
-    notify(session, wo, f"new {wo.type} work order from {opd.code}", mailer=config.mailer,
-           now=now)
+    add_event(session, wo, actor, role=role, kind="create", action="create",
+              to_state=wo.state, comment=comment, now=now, audit_after=audit_after)
+    notify(session, wo, text, mailer=config.mailer, now=now)
     return wo
 
 
@@ -173,22 +181,16 @@ def open_follow_up(session: Session, actor: Actor, parent: WorkOrder, *, type_: 
                            vvip_title=parent.vvip_title, priority=parent.priority,
                            channel="web")
     cleaned["colocation"] = parent.number
-    wo = WorkOrder(type=type_, state=wf.initial, priority=parent.priority, title=title[:200],
+    wo = WorkOrder(type=type_, priority=parent.priority, title=title[:200],
                    description=f"{parent.number}: {parent.title}"[:5000], opd_id=parent.opd_id,
                    requester_id=parent.requester_id, requester_name=parent.requester_name,
                    created_by_id=actor.user_id, channel="web",
                    requester_class=parent.requester_class, vvip_title=parent.vvip_title,
-                   letter_ref=parent.letter_ref, holder_role=wf.state(wf.initial).holder,
-                   details=cleaned, sla_due_at=now + target(type_, parent.priority, config.sla),
-                   sla_paused_seconds=0, escalation_level=0, created_at=now, updated_at=now)
-    session.add(wo)
-    session.flush()
-    add_event(session, wo, actor, role=HELPDESK, kind="create", action="create",
-              to_state=wo.state, comment=f"opened by {parent.number}", now=now,
-              audit_after={"type": type_, "parent": parent.number})
-    notify(session, wo, f"new {type_} work order opened by {parent.number}",
-           mailer=config.mailer, now=now)
-    return wo
+                   letter_ref=parent.letter_ref, details=cleaned)
+    return _file(session, wo, wf, actor, role=HELPDESK, comment=f"opened by {parent.number}",
+                 audit_after={"type": type_, "parent": parent.number},
+                 text=f"new {type_} work order opened by {parent.number}", now=now,
+                 config=config)
 
 
 def load_visible(session: Session, user: User, wo_id: int, *, lock: bool = False
