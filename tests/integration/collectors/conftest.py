@@ -33,6 +33,15 @@ SNMP_V3 = ("simpul", "simpul-lab-auth", "simpul-lab-priv")
 SNMP_DEAD_ADDRESS = "127.0.0.99"  # nothing listens there: the unreachable device
 
 
+def wait_for_fresh_counters() -> None:
+    """Sleep past net-snmp's ~3 s interface-counter cache between two polls.
+
+    Two polls inside one cache period read the same counter, so the rate is honestly
+    0 bps; a test that asserts traffic must let the agent refresh in between.
+    """
+    time.sleep(3.5)
+
+
 @dataclass
 class SnmpAgent:
     """One running snmpd: where it listens and how to stop it."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +14,12 @@ from simpul.audit import Actor
 from simpul.context import AppContext
 from simpul.tokens import create_token
 from simpul.users import create_user
-from tests.integration.collectors.conftest import SNMP_COMMUNITY, SnmpAgent, load_snmp_inventory
+from tests.integration.collectors.conftest import (
+    SNMP_COMMUNITY,
+    SnmpAgent,
+    load_snmp_inventory,
+    wait_for_fresh_counters,
+)
 from webui import create_app
 
 TOKEN = "metrics-scrape-token-0123456789"
@@ -50,7 +54,7 @@ def metrics_env(snmp_agents: list[SnmpAgent],
             create_user(s, Actor.system("test"), "noc1", role="noc", opd_code="DISKOMINFO",
                         password="noc-password-123")
         poll_once(app_context)
-        time.sleep(1.1)
+        wait_for_fresh_counters()
         poll_once(app_context)
         yield app_context
         app_context.db.dispose()

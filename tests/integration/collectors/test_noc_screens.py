@@ -19,7 +19,11 @@ from simpul.context import AppContext
 from simpul.tenancy import create_opd
 from simpul.tokens import create_token
 from simpul.users import create_user
-from tests.integration.collectors.conftest import SnmpAgent, load_snmp_inventory
+from tests.integration.collectors.conftest import (
+    SnmpAgent,
+    load_snmp_inventory,
+    wait_for_fresh_counters,
+)
 from webui import create_app
 
 
@@ -34,7 +38,7 @@ def noc(app_context: AppContext, snmp_agents: list[SnmpAgent],
         create_user(s, actor, "wall", role="noc", opd_code="DISKOMINFO")
         create_user(s, actor, "rina", role="requester", opd_code="DINKES")
     poll_once(app_context)
-    time.sleep(1.2)
+    wait_for_fresh_counters()
     poll_once(app_context)
     headers = {}
     with app_context.db.session() as s:

@@ -15,6 +15,7 @@ from tests.integration.collectors.conftest import (
     SNMP_V3,
     SnmpAgent,
     load_snmp_inventory,
+    wait_for_fresh_counters,
 )
 
 
@@ -38,7 +39,7 @@ def test_poll_stores_interfaces_rates_host_and_reachability(snmp_app_each_db: Ap
     snmp_app = snmp_app_each_db
     first = poll_once(snmp_app)
     assert (first.devices, first.ok, first.failed) == (4, 3, 1)
-    time.sleep(1.2)
+    wait_for_fresh_counters()
     second = poll_once(snmp_app)
     assert second.ok == 3
     with snmp_app.db.session(write=False) as s:

@@ -25,6 +25,7 @@ from tests.integration.collectors.conftest import (
     SNMP_COMMUNITY,
     SnmpAgent,
     load_snmp_inventory,
+    wait_for_fresh_counters,
 )
 
 REPO = Path(__file__).resolve().parents[3]
@@ -127,7 +128,7 @@ def test_two_workers_poll_all_shares(worker_env: dict[str, str], two_workers: li
     assert sum(s["devices"] for s in summaries) == 4  # every device in exactly one share
     assert sum(s["ok"] for s in summaries) == 3 and sum(s["failed"] for s in summaries) == 1
     # A second round goes to whichever worker is free and continues the same series.
-    time.sleep(1.1)
+    wait_for_fresh_counters()
     second = dispatch_round(settings, wait=60)
     workers = {s["worker"] for s in summaries + second}
     assert len(workers) == 2, f"only {workers} took tasks"
