@@ -243,9 +243,23 @@ SWANCTL_DIRS = ("conf.d", "x509", "x509ca", "x509aa", "x509ocsp", "x509crl", "x5
                 "pubkey", "private", "rsa", "ecdsa", "bliss", "pkcs8", "pkcs12")
 
 
-def snmpd_conf(node: Node, settings: LabSettings, node_dir: Path) -> str:
-    """Return the node's snmpd config: v2c community, v3 authPriv user, AgentX master."""
+# IF-MIB objects, numeric: the lab's snmpd runs without MIB files (MIBS="").
+_IF_INDEX, _IF_ADMIN, _IF_OPER = "1.3.6.1.2.1.2.2.1.1", "1.3.6.1.2.1.2.2.1.7", "1.3.6.1.2.1.2.2.1.8"
+_IF_NAME = "1.3.6.1.2.1.31.1.1.1.1"
+_LINK_DOWN, _LINK_UP = "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.6.3.1.1.5.4"
+
+
+def snmpd_conf(node: Node, settings: LabSettings, node_dir: Path, trap_host: str) -> str:
+    """Return the node's snmpd config: v2c community, v3 authPriv user, AgentX master.
+
+    Like a real router it also sends v2c traps to the NOC (*trap_host*, the lab gateway
+    where simpul's trap receiver listens): coldStart when it starts, authenticationFailure
+    on a wrong community, and linkDown/linkUp from the DisMan event monitor checking
+    ifOperStatus every 5 s (net-snmp's own ``linkUpDownNotifications`` checks only every
+    60 s). ``-S``: no burst of linkUp traps for the interfaces already up at start.
+    """
     sys_services = 78 if node.is_router else 72
+    varbinds = f"{_IF_INDEX} {_IF_ADMIN} {_IF_OPER} {_IF_NAME}"
     return "\n".join([
         f"agentAddress udp:{node.mgmt_ipv4}:161",
         "master agentx",
@@ -262,6 +276,16 @@ def snmpd_conf(node: Node, settings: LabSettings, node_dir: Path) -> str:
         f"sysDescr simpul lab {node.role} {node.name} ({node.platform})",
         "disk / 10%",
         "load 12 10 5",
+        f"trap2sink {trap_host}:{settings.trap_port} {settings.snmp_community}",
+        "authtrapenable 1",
+        # the event monitor reads the agent's own tables as this internal user
+        "createUser simpulInternal",
+        "iquerySecName simpulInternal",
+        "rouser simpulInternal noauth",
+        f"notificationEvent simpulLinkDown {_LINK_DOWN} {varbinds}",
+        f"notificationEvent simpulLinkUp {_LINK_UP} {varbinds}",
+        f'monitor -S -r 5 -e simpulLinkDown "link down" {_IF_OPER} == 2',
+        f'monitor -S -r 5 -e simpulLinkUp "link up" {_IF_OPER} != 2',
         "",
     ])
 

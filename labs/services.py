@@ -183,7 +183,7 @@ def prepare_node(topology: Topology, node: Node, settings: LabSettings, files: N
                             [BINARIES["sshd"], "-D", "-e", "-f", str(d / "sshd_config")],
                             ready=lambda: _tcp_banner(str(node.mgmt_ipv4), 22)))
     if node.role not in ("host",):
-        services.append(_snmpd(node, settings, d))
+        services.append(_snmpd(node, settings, d, host))
     if node.is_router:
         (d / "lldpd.conf").write_text("configure lldp tx-interval 5\n")
         services.append(Service(node.name, "lldpd", [
@@ -321,9 +321,9 @@ def frr_pids(node: str) -> list[Process]:
     return found
 
 
-def _snmpd(node: Node, settings: LabSettings, d: Path) -> Service:
+def _snmpd(node: Node, settings: LabSettings, d: Path, trap_host: str) -> Service:
     (d / "snmp").mkdir(exist_ok=True)
-    (d / "snmpd.conf").write_text(render.snmpd_conf(node, settings, d))
+    (d / "snmpd.conf").write_text(render.snmpd_conf(node, settings, d, trap_host))
     return Service(node.name, "snmpd", [
         BINARIES["snmpd"], "-f", "-Lf", str(d / "snmpd.log"), "-C", "-c",
         str(d / "snmpd.conf"), "-p", str(d / "snmpd.pid")],

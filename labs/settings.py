@@ -28,6 +28,7 @@ class LabSettings:
     snmpv3_priv: str = "simpul-lab-priv"
     syslog_port: int = 5514
     netflow_port: int = 2055
+    trap_port: int = 10162
     ready_timeout: float = 45.0
 
     @classmethod
@@ -56,6 +57,7 @@ class LabSettings:
             snmpv3_priv=get("SNMPV3_PRIV", base.snmpv3_priv),
             syslog_port=port("SYSLOG_PORT", base.syslog_port),
             netflow_port=port("NETFLOW_PORT", base.netflow_port),
+            trap_port=port("TRAP_PORT", base.trap_port),
             ready_timeout=float(get("READY_TIMEOUT", str(base.ready_timeout))),
         )
         for name, value in (("SNMPV3_AUTH", settings.snmpv3_auth),
