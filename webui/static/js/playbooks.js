@@ -11,6 +11,8 @@
   var error = document.getElementById("run-error");
   var hosts = document.getElementById("run-hosts");
   var diffs = document.getElementById("run-diffs");
+  var yes = card.getAttribute("data-yes") || "yes";
+  var no = card.getAttribute("data-no") || "no";
 
   function cell(row, text) {
     var td = document.createElement("td");
@@ -30,7 +32,7 @@
       var tr = document.createElement("tr");
       cell(tr, h.host);
       cell(tr, h.status);
-      cell(tr, h.changed ? "yes" : "no");
+      cell(tr, h.changed ? yes : no);
       cell(tr, h.diff_lines);
       cell(tr, verification(h));
       hosts.appendChild(tr);
