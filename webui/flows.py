@@ -196,13 +196,15 @@ def series() -> Any:
                 summary="Flow exporters with their counters (Diskominfo staff)",
                 response={"type": "object", "properties": {"results": {"type": "array"}}})
 def exporters() -> Any:
-    """Who sends flows, and how many datagrams were malformed or lacked a template."""
+    """Who sends flows, how many datagrams were malformed or lacked a template, and the
+    1-in-N sampling rate their newest records were scaled by (and where it came from)."""
     if not current_user.is_operator_staff:
         raise PermissionDeniedError("only Diskominfo staff see flow exporters")
     return jsonify({"results": [
         {"address": e.address, "version": e.version, "first_seen": _iso(e.first_seen),
          "last_seen": _iso(e.last_seen), "packets": e.packets, "records": e.records,
-         "malformed": e.malformed, "no_template": e.no_template}
+         "malformed": e.malformed, "no_template": e.no_template,
+         "sampling_rate": e.sampling_rate, "sampling_source": e.sampling_source}
         for e in queries.list_exporters(db_session())]})
 
 

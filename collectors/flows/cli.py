@@ -11,6 +11,7 @@ import click
 from sqlalchemy import select
 
 from collectors.flows import queries
+from collectors.flows.sampling import rate_text
 from collectors.flows.settings import load_flow_settings, load_trap_settings
 from simpul.context import AppContext
 from simpul.errors import NotFoundError
@@ -92,19 +93,24 @@ def flows_top(click_ctx: click.Context, by: str, minutes: int, limit: int,
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def flows_exporters(click_ctx: click.Context, as_json: bool) -> None:
-    """List exporters with their datagram, record and error counters."""
+    """List exporters with their counters and packet sampling (sampled 1:N)."""
     app = AppContext.of_command(click_ctx)
     with app.db.session(write=False) as session:
         rows = [{"address": e.address, "version": e.version, "last_seen": e.last_seen,
                  "packets": e.packets, "records": e.records, "malformed": e.malformed,
-                 "no_template": e.no_template} for e in queries.list_exporters(session)]
+                 "no_template": e.no_template, "sampling_rate": e.sampling_rate,
+                 "sampling_source": e.sampling_source}
+                for e in queries.list_exporters(session)]
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=_json_default))
         return
     for r in rows:
+        rate = r["sampling_rate"]
+        sampled = (f"sampled {rate_text(rate)} ({r['sampling_source']})" if rate > 1
+                   else "unsampled")
         click.echo(f"{r['address']:<40} v{r['version']:<3} {r['packets']:>10} datagrams "
                    f"{r['records']:>12} records {r['malformed']:>6} malformed "
-                   f"{r['no_template']:>6} no-template  last {r['last_seen']}")
+                   f"{r['no_template']:>6} no-template  {sampled:<28} last {r['last_seen']}")
 
 
 @flows.command("maintain")

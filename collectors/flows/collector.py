@@ -57,7 +57,7 @@ class FlowCollector:
     def __init__(self, db: Database | None, settings: FlowSettings) -> None:
         self.db = db
         self.settings = settings
-        self.decoder = FlowDecoder()
+        self.decoder = FlowDecoder(settings.sampling_map())
         self.resolver = OpdResolver()
         self.aggregator = Aggregator(self.resolver.lookup,
                                      max_conversations=settings.max_keys)
@@ -151,7 +151,8 @@ class FlowCollector:
         self.stats.packets += 1
         self.stats.records += len(records)
         self.stats.no_template += missing
-        self._count(exporter, version, len(records), no_template=missing)
+        self._count(exporter, version, len(records), no_template=missing,
+                    sampling=self.decoder.last_sampling if records else None)
         if not records:
             return 0
         if self.db is None or not self._threads:
@@ -188,7 +189,7 @@ class FlowCollector:
         return done
 
     def _count(self, exporter: str, version: int, records: int, *, malformed: int = 0,
-               no_template: int = 0) -> None:
+               no_template: int = 0, sampling: tuple[float, str] | None = None) -> None:
         with self._delta_lock:
             d = self._deltas.get(exporter)
             if d is None:
@@ -199,6 +200,8 @@ class FlowCollector:
             d.records += records
             d.malformed += malformed
             d.no_template += no_template
+            if sampling is not None:
+                d.sampling_rate, d.sampling_source = sampling
 
     def _read_loop(self) -> None:
         sel = selectors.DefaultSelector()

@@ -87,6 +87,11 @@ class FlowExporter(Base):
     records: Mapped[int] = mapped_column(BigInteger, default=0)
     malformed: Mapped[int] = mapped_column(BigInteger, default=0)
     no_template: Mapped[int] = mapped_column(BigInteger, default=0)
+    # 1-in-N packet sampling applied to this exporter's newest records (1: unsampled) and
+    # where N came from: header (v5), announced (v9/IPFIX options), configured; None
+    # when nobody said the exporter samples.
+    sampling_rate: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    sampling_source: Mapped[str | None] = mapped_column(String(16))
 
 
 class TrapEvent(Base):

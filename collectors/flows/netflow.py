@@ -9,9 +9,11 @@ Templates are kept per exporter address and observation domain (v9 source ID, IP
 observation domain ID) and template ID; a newer template with the same ID replaces the
 old one (template refresh), an IPFIX withdrawal removes it. Each template is compiled
 once into a ``struct.Struct`` for its fixed-length records (variable-length IPFIX fields
-take a slower path), so a data set decodes with one ``iter_unpack``. Options templates
-are remembered only to skip their data sets. Anything inconsistent raises
-``MalformedPacket``: the caller counts it and goes on with the next datagram.
+take a slower path), so a data set decodes with one ``iter_unpack``. Options data is
+read for the sampling rates it announces (``sampling.py``) and otherwise skipped; bytes
+and packets of sampled exporters are scaled here, so everything downstream sees real
+volumes. Anything inconsistent raises ``MalformedPacket``: the caller counts it and
+goes on with the next datagram.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
+
+from collectors.flows import sampling
+from collectors.flows.sampling import DomainSampling, OptionsReader, Rate
 
 FlowRecord = tuple[Any, Any, int, int, int, int, int, float, float]
 
@@ -38,6 +43,7 @@ OCTET_TOTAL, PACKET_TOTAL = 85, 86
 START_S, END_S, START_MS, END_MS, START_US, END_US = 150, 151, 152, 153, 154, 155
 START_DELTA_US, END_DELTA_US = 158, 159
 VARIABLE = 65535
+V9_SCOPE_TYPES = 5
 NTP_EPOCH_OFFSET = 2_208_988_800
 MAX_TEMPLATES_PER_EXPORTER = 4096
 _CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
@@ -62,9 +68,6 @@ class Template:
     def compile(cls, fields: list[tuple[int | None, int]], options: bool = False) -> Template:
         """Build a template from ``(element id or None for enterprise, length)`` pairs."""
         tpl = cls(fields=fields, options=options)
-        if options:
-            tpl.length = sum(n for _, n in fields if n != VARIABLE)
-            return tpl
         index: dict[int, int] = {}
         widen = set()
         for pos, (ie, n) in enumerate(fields):
@@ -77,6 +80,8 @@ class Template:
             fmt = "!" + "".join(_CODES.get(n, f"{n}s") for _, n in fields)
             tpl.record = struct.Struct(fmt)
             tpl.length = tpl.record.size
+        else:
+            tpl.length = sum(n for _, n in fields if n != VARIABLE)
         return tpl
 
 
@@ -115,6 +120,8 @@ class Extractor:
             *[p if p is not None else 0 for p in self.positions], *self.time_pos
             if self.time_pos[0] is not None else (0, 0))
         self.missing = [i for i, p in enumerate(self.positions) if p is None]
+        # Records that name their sampler (Cisco samplerId, PSAMP selectorId).
+        self.sampler_pos = ix.get(sampling.FLOW_SAMPLER_ID, ix.get(sampling.SELECTOR_ID))
 
     def records(self, rows: Any, uptime_ms: int, export_s: float) -> list[FlowRecord]:
         """Return the FlowRecords for *rows* (tuples cut by the template)."""
@@ -163,12 +170,23 @@ class DecodeStats:
 
 
 class FlowDecoder:
-    """Stateful decoder for every exporter that sends to one collector."""
+    """Stateful decoder for every exporter that sends to one collector.
 
-    def __init__(self) -> None:
-        self.templates: dict[tuple[str, int, int], tuple[Template, Extractor | None]] = {}
+    Args:
+        configured_rates: exporter address → ``(rate, forced)`` from
+            ``SIMPUL_FLOW_SAMPLING``: the rate of exporters that announce none, or of
+            every record when *forced*.
+    """
+
+    def __init__(self, configured_rates: dict[str, tuple[int, bool]] | None = None) -> None:
+        self.templates: dict[tuple[str, int, int],
+                             tuple[Template, Extractor | OptionsReader | None]] = {}
         self.per_exporter: dict[str, int] = {}
         self.stats = DecodeStats()
+        self.configured = dict(configured_rates or {})
+        self.announced: dict[tuple[str, int], DomainSampling] = {}
+        # (rate, where it came from) applied to the last records of the last datagram.
+        self.last_sampling: tuple[Rate, str] = (1, "")
 
     def decode(self, data: bytes, exporter: str) -> tuple[int, list[FlowRecord]]:
         """Return ``(version, records)`` of one datagram from *exporter*.
@@ -177,12 +195,13 @@ class FlowDecoder:
             MalformedPacket: the datagram cannot be decoded (nothing of it is returned).
         """
         self.stats.packets += 1
+        self.last_sampling = (1, "")
         try:
             if len(data) < 4:
                 raise MalformedPacket("datagram shorter than a header")
             version = (data[0] << 8) | data[1]
             if version == 5:
-                recs = self._v5(data)
+                recs = self._v5(data, exporter)
             elif version == 9:
                 recs = self._v9(data, exporter)
             elif version == 10:
@@ -199,8 +218,8 @@ class FlowDecoder:
         return version, recs
 
     # -- NetFlow v5 ------------------------------------------------------------------
-    def _v5(self, data: bytes) -> list[FlowRecord]:
-        _ver, count, uptime, secs, nsecs, _seq, _et, _eid, _samp = V5_HEADER.unpack_from(data)
+    def _v5(self, data: bytes, exporter: str) -> list[FlowRecord]:
+        _ver, count, uptime, secs, nsecs, _seq, _et, _eid, samp = V5_HEADER.unpack_from(data)
         if count == 0 or count > 30 or len(data) < 24 + count * 48:
             raise MalformedPacket(f"v5 count {count} does not match length {len(data)}")
         export_s = secs + nsecs / 1e9
@@ -211,7 +230,66 @@ class FlowDecoder:
             end = export_s - ((uptime - last) & 0xFFFFFFFF) / 1000.0
             start = end - ((last - first) & 0xFFFFFFFF) / 1000.0
             out.append((src, dst, proto, sport, dport, octets, pkts, start, end))
+        header = sampling.v5_rate(samp)
+        forced = self.configured.get(exporter)
+        if forced is not None and (forced[1] or header is None):
+            self.last_sampling = (forced[0], sampling.FROM_SETTINGS)
+        elif header is not None:
+            self.last_sampling = (header, sampling.FROM_HEADER)
+        if self.last_sampling[0] != 1:
+            out = sampling.scale(out, self.last_sampling[0])
         return out
+
+    # -- sampling --------------------------------------------------------------------
+    def domain_rate(self, exporter: str, domain: int) -> tuple[Rate, str]:
+        """Return ``(rate, source)`` for records of *exporter*'s *domain* that do not
+        name a known sampler (``(1, "")``: not sampled as far as anyone said)."""
+        conf = self.configured.get(exporter)
+        if conf is not None and conf[1]:
+            return conf[0], sampling.FROM_SETTINGS
+        state = self.announced.get((exporter, domain))
+        if state is not None:
+            rate = state.fallback()
+            if rate is not None:
+                return rate, sampling.FROM_OPTIONS
+        if conf is not None:
+            return conf[0], sampling.FROM_SETTINGS
+        return 1, ""
+
+    def _scale(self, key: tuple[str, int, int], ext: Extractor, rows: list[tuple[Any, ...]],
+               recs: list[FlowRecord]) -> list[FlowRecord]:
+        """Scale the records of one data set by their exporter's sampling rate."""
+        rate, source = self.domain_rate(key[0], key[1])
+        state = self.announced.get((key[0], key[1]))
+        forced = self.configured.get(key[0], (1, False))[1]
+        if ext.sampler_pos is not None and state is not None and state.samplers and not forced:
+            # Each record names its sampler: its rate, else the domain's (or configured).
+            pos, known = ext.sampler_pos, state.samplers
+            rates = [known.get(sampling.as_int(row[pos]), rate) for row in rows]
+            self.last_sampling = (rates[-1] if rates else rate, sampling.FROM_OPTIONS)
+            return sampling.scale_each(recs, rates)
+        self.last_sampling = (rate, source)
+        return recs if rate == 1 else sampling.scale(recs, rate)
+
+    def _options(self, key: tuple[str, int, int], tpl: Template, reader: OptionsReader,
+                 body: bytes) -> None:
+        """Learn the sampling rates one options data set announces."""
+        if tpl.length == 0:
+            return
+        try:
+            if tpl.record is not None:
+                rows: Any = tpl.record.iter_unpack(body[:len(body) - len(body) % tpl.length])
+            else:
+                rows = _variable_rows(tpl, body)
+            announced = list(reader.announcements(rows))
+        except (MalformedPacket, struct.error, IndexError, ValueError, OverflowError):
+            return  # options are an aside: a bad one must not cost the flow records
+        if announced:
+            dom = (key[0], key[1])
+            state = self.announced.get(dom)
+            if state is None:
+                state = self.announced[dom] = DomainSampling()
+            sampling.learn(state, announced)
 
     # -- templates -------------------------------------------------------------------
     def _store(self, key: tuple[str, int, int], tpl: Template) -> None:
@@ -220,8 +298,9 @@ class FlowDecoder:
             if count >= MAX_TEMPLATES_PER_EXPORTER:
                 raise MalformedPacket(f"exporter {key[0]} defines too many templates")
             self.per_exporter[key[0]] = count + 1
-        ext = None if tpl.options else Extractor(tpl)
-        self.templates[key] = (tpl, ext if ext is None or ext.usable else None)
+        ext: Extractor | OptionsReader = (
+            OptionsReader(tpl.fields) if tpl.options else Extractor(tpl))
+        self.templates[key] = (tpl, ext if ext.usable else None)
         self.stats.templates = len(self.templates)
 
     def _withdraw(self, key: tuple[str, int, int]) -> None:
@@ -238,15 +317,23 @@ class FlowDecoder:
         tpl, ext = entry
         if tpl.options or ext is None:
             self.stats.options_records += 1
+            if isinstance(ext, OptionsReader):
+                self._options(key, tpl, ext, body)
             return
+        assert isinstance(ext, Extractor)
         if tpl.record is not None:
             usable = len(body) - len(body) % tpl.length
             if tpl.length == 0:
                 raise MalformedPacket("template with zero-length records")
             # Trailing bytes shorter than a record are padding (RFC 3954 §5.3, 7011 §3.3.1).
-            out.extend(ext.records(tpl.record.iter_unpack(body[:usable]), uptime_ms, export_s))
+            rows: Any = tpl.record.iter_unpack(body[:usable])
         else:
-            out.extend(ext.records(_variable_rows(tpl, body), uptime_ms, export_s))
+            rows = _variable_rows(tpl, body)
+        if not self.announced and not self.configured:  # the common case: nobody samples
+            out.extend(ext.records(rows, uptime_ms, export_s))
+            return
+        rows = list(rows)
+        out.extend(self._scale(key, ext, rows, ext.records(rows, uptime_ms, export_s)))
 
     # -- NetFlow v9 ------------------------------------------------------------------
     def _v9(self, data: bytes, exporter: str) -> list[FlowRecord]:
@@ -294,7 +381,12 @@ class FlowDecoder:
             n = (scope_len + opt_len) // 4
             fields = [FIELD_SPEC.unpack_from(body, pos + 4 * i) for i in range(n)]
             pos += scope_len + opt_len
-            self._store((*dom, tid), Template.compile([(t, n) for t, n in fields], True))
+            scopes = scope_len // 4
+            # Scope types 1-5 (system, interface, line card, cache, template) are not
+            # information elements; anything else in the scope (a samplerId) is.
+            self._store((*dom, tid), Template.compile(
+                [(None if i < scopes and t <= V9_SCOPE_TYPES else t, n)
+                 for i, (t, n) in enumerate(fields)], True))
 
     # -- IPFIX -----------------------------------------------------------------------
     def _ipfix(self, data: bytes, exporter: str) -> list[FlowRecord]:

@@ -7,9 +7,11 @@ read from the environment only, never logged (``repr=False``) and never stored.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 
+from collectors.flows.sampling import MAX_RATE
 from simpul.errors import ConfigError
 
 _OFF = ("off", "none", "no", "false", "disabled")
@@ -29,6 +31,12 @@ class FlowSettings:
     rcvbuf: int = 8 * 1024 * 1024
     minute_retention_h: int = 48
     hour_retention_days: int = 90
+    # (exporter address, 1-in-N rate, forced even when the exporter announces another)
+    sampling: tuple[tuple[str, int, bool], ...] = ()
+
+    def sampling_map(self) -> dict[str, tuple[int, bool]]:
+        """Return ``SIMPUL_FLOW_SAMPLING`` as exporter address → ``(rate, forced)``."""
+        return {addr: (rate, forced) for addr, rate, forced in self.sampling}
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,30 @@ def _list(env: dict[str, str], name: str, default: tuple[str, ...] = ()) -> tupl
     return tuple(p.strip() for p in raw.split(",") if p.strip())
 
 
+def _sampling(env: dict[str, str]) -> tuple[tuple[str, int, bool], ...]:
+    """Parse ``SIMPUL_FLOW_SAMPLING``: ``ADDR=N`` pairs, comma-separated; ``N!`` forces N.
+
+    Raises:
+        ConfigError: an entry that is not ``address=rate`` with a rate in 1..1,000,000.
+    """
+    name = "SIMPUL_FLOW_SAMPLING"
+    out: dict[str, tuple[int, bool]] = {}
+    for entry in _list(env, name):
+        addr, sep, raw = entry.partition("=")
+        raw = raw.strip()
+        forced = raw.endswith("!")
+        try:
+            address = str(ipaddress.ip_address(addr.strip()))
+            rate = int(raw.removesuffix("!").strip())
+        except ValueError:
+            raise ConfigError(f"setting {name}: {entry!r} is not ADDRESS=RATE "
+                              "(for example 192.0.2.1=1000)") from None
+        if not sep or not 1 <= rate <= MAX_RATE:
+            raise ConfigError(f"setting {name}: {entry!r} needs a rate from 1 to {MAX_RATE:,}")
+        out[address] = (rate, forced)
+    return tuple((addr, rate, forced) for addr, (rate, forced) in out.items())
+
+
 def load_flow_settings(env: dict[str, str] | None = None) -> FlowSettings:
     """Build FlowSettings from the environment (default ``os.environ``)."""
     env = dict(os.environ if env is None else env)
@@ -98,6 +130,7 @@ def load_flow_settings(env: dict[str, str] | None = None) -> FlowSettings:
         rcvbuf=_int(env, "SIMPUL_FLOW_RCVBUF", 8 << 20, minimum=65536),
         minute_retention_h=_int(env, "SIMPUL_FLOW_MINUTE_RETENTION_H", 48),
         hour_retention_days=_int(env, "SIMPUL_FLOW_HOUR_RETENTION_DAYS", 90),
+        sampling=_sampling(env),
     )
 
 

@@ -44,6 +44,8 @@ class ExporterDelta:
     records: int = 0
     malformed: int = 0
     no_template: int = 0
+    sampling_rate: float = 0  # 0: no records since the last flush, keep what is stored
+    sampling_source: str = ""
 
 
 def insert_aggregates(session: Session, rows: Sequence[dict[str, Any]]) -> int:
@@ -62,7 +64,8 @@ def update_exporters(session: Session, deltas: dict[str, ExporterDelta],
         row = session.get(FlowExporter, address)
         if row is None:
             row = FlowExporter(address=address, version=0, first_seen=now, last_seen=now,
-                               packets=0, records=0, malformed=0, no_template=0)
+                               packets=0, records=0, malformed=0, no_template=0,
+                               sampling_rate=1, sampling_source=None)
             session.add(row)
         if d.version:
             row.version = d.version
@@ -71,6 +74,10 @@ def update_exporters(session: Session, deltas: dict[str, ExporterDelta],
         row.records += d.records
         row.malformed += d.malformed
         row.no_template += d.no_template
+        if d.sampling_rate:
+            # Shown as "sampled 1:N"; a fractional PSAMP rate (1 in 2.5) rounds for display.
+            row.sampling_rate = max(1, round(d.sampling_rate))
+            row.sampling_source = d.sampling_source or None
 
 
 def rollup(session: Session, now: float | None = None, max_hours: int = 24) -> int:

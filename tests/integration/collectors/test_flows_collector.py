@@ -101,7 +101,9 @@ def test_flows_api_with_opd_tenancy(collector: FlowCollector, app_context: AppCo
     assert flows_client.get("/api/flows/top-talkers/?opd=DISDIK",
                             headers=opd_user).status_code == 404
     assert flows_client.get("/api/flows/exporters/", headers=opd_user).status_code == 403
-    assert flows_client.get("/api/flows/exporters/", headers=noc).get_json()["results"]
+    listed = flows_client.get("/api/flows/exporters/", headers=noc).get_json()["results"]
+    assert [(e["address"], e["sampling_rate"], e["sampling_source"]) for e in listed] == [
+        ("127.0.0.1", 1, None)]  # unsampled: nothing announced, nothing configured
     traffic = flows_client.get("/api/flows/opd-traffic/", headers=opd_user).get_json()
     assert [(r["opd"], r["bytes_out"]) for r in traffic["results"]] == [("DINKES", 5_020_000)]
     series = flows_client.get("/api/flows/series/?minutes=10&step=60", headers=noc).get_json()

@@ -116,16 +116,17 @@ def test_v9_template_refresh_replaces_layout() -> None:
     assert recs[0][7] == recs[0][8] == float(EXPORT_SECS)  # no times: export time
 
 
-def test_v9_options_template_data_is_skipped() -> None:
+def test_v9_options_sampling_interval_scales_the_records() -> None:
     dec = FlowDecoder()
     # RFC 3954 §6.1: template ID, scope length, option length, scope fields, option fields.
+    # Scope System (1), SAMPLING_INTERVAL (34) = 100, SAMPLING_ALGORITHM (35) = 1.
     opt = struct.pack("!HHH", 257, 4, 8) + struct.pack("!HH", 1, 4) + struct.pack(
         "!HHHH", 34, 4, 35, 1)
     opt_data = struct.pack("!IIB", 1, 100, 1)
     pkt = v9_header(3) + flowset(1, opt) + flowset(0, v9_template()) + flowset(257, opt_data)
     pkt += flowset(256, v9_record(SRC, DST, 40000, 80, 6, 500, 5, 0, 100_000))
     _, recs = dec.decode(pkt, EXPORTER)
-    assert [r[:7] for r in recs] == [(SRC, DST, 6, 40000, 80, 500, 5)]
+    assert [r[:7] for r in recs] == [(SRC, DST, 6, 40000, 80, 50_000, 500)]
     assert dec.stats.options_records == 1
 
 
