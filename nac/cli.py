@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -30,7 +31,6 @@ from nac.register import (
     snapshot,
 )
 from nac.rules import set_site_policy, set_vlan
-from nac.server import FreeRadiusProcess
 from nac.settings import load_nac_settings
 from simpul.audit import Actor
 from simpul.context import AppContext
@@ -62,28 +62,39 @@ def radius_config(click_ctx: click.Context, output: Path | None) -> None:
 @nac.command("radius")
 @click.pass_context
 def radius_run(click_ctx: click.Context) -> None:
-    """Generate the configuration and run FreeRADIUS in the foreground (Ctrl-C stops)."""
+    """Run FreeRADIUS with its policy server and cache export in the foreground.
+
+    The same NacService as ``simpul up``: the dedicated policy process answers rlm_rest
+    (unless SIMPUL_RADIUS_API_URL names another), so this needs no running web app.
+    Ctrl-C or SIGTERM stops all of it.
+    """
+    from nac.services import NacService
+
     app = AppContext.of_command(click_ctx)
-    settings = load_nac_settings(app.settings)
-    with app.db.session() as session:
-        config = write_radius_config(session, settings)
-    radius = FreeRadiusProcess(settings, config.raddb, config.logdir)
-    radius.start()
+    service = NacService(app, replace(load_nac_settings(app.settings), enabled=True))
+    stopping: list[int] = []
 
-    def _stop(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        stopping.append(signum)
 
-    signal.signal(signal.SIGTERM, _stop)
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        radius.wait_ready()
-        click.echo(f"FreeRADIUS ready on {settings.host}:{settings.auth_port}/"
-                   f"{settings.acct_port}; log {radius.output}")
-        while radius.running:
+        service.start()
+        if service.radius is None:
+            raise click.ClickException("FreeRADIUS did not start (see the log above)")
+        service.radius.wait_ready()
+        nac = service.nac
+        click.echo(f"FreeRADIUS ready on {nac.host}:{nac.auth_port}/{nac.acct_port}, "
+                   f"policy {nac.api_url}; log {service.radius.output} (Ctrl-C stops)")
+        while not stopping and service.radius is not None and service.radius.running:
             time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
+        if not stopping:
+            raise click.ClickException(f"FreeRADIUS exited; its log is in "
+                                       f"{nac.nac_dir / 'radius'}")
     finally:
-        radius.stop()
+        service.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @nac.command("export-cache")
