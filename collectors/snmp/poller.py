@@ -5,6 +5,12 @@ device gets its own per-request timeout and retries, and the whole device poll a
 so a dead or slow agent costs only its own slot, never the others' time. Tables are
 walked column-parallel with GETBULK (several columns per request, as snmp_exporter does),
 numeric OIDs only, no MIB lookups.
+
+The static columns (interface names, aliases, types, speeds; storage descriptions) are
+read on a device's first poll and then only at a static refresh (``statics.py``); the
+counters and statuses every cycle. Requests go through pysnmp's command generators
+directly, with prebuilt varbinds: the high-level ``bulk_cmd`` resolves every request
+varbind against a MIB view (about 10 % of a poll's CPU) although the OIDs are numeric.
 """
 
 from __future__ import annotations
@@ -17,16 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loguru import logger
+from pysnmp.entity.rfc3413 import cmdgen
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
-    ContextData,
-    ObjectIdentity,
-    ObjectType,
     SnmpEngine,
     UdpTransportTarget,
     UsmUserData,
-    bulk_cmd,
-    get_cmd,
     usm3DESEDEPrivProtocol,
     usmAesCfb128Protocol,
     usmAesCfb256Protocol,
@@ -36,16 +38,27 @@ from pysnmp.hlapi.v3arch.asyncio import (
     usmHMACMD5AuthProtocol,
     usmHMACSHAAuthProtocol,
 )
+from pysnmp.hlapi.v3arch.asyncio.lcd import CommandGeneratorLcdConfigurator
+from pysnmp.proto.rfc1902 import Null, ObjectName
 
 from collectors.snmp import mibs
 from collectors.snmp.mibs import OID
 from collectors.snmp.settings import SnmpCredentials, SnmpSettings
+from collectors.snmp.statics import (
+    DeviceStatics,
+    InterfaceStatics,
+    StaticsCache,
+    refresh_reason,
+)
 
 _AUTH = {"SHA": usmHMACSHAAuthProtocol, "SHA256": usmHMAC192SHA256AuthProtocol,
          "SHA512": usmHMAC384SHA512AuthProtocol, "MD5": usmHMACMD5AuthProtocol}
 _PRIV = {"AES": usmAesCfb128Protocol, "AES256": usmAesCfb256Protocol,
          "DES": usmDESPrivProtocol, "3DES": usm3DESEDEPrivProtocol}
 _NO_VALUE = ("NoSuchObject", "NoSuchInstance", "EndOfMibView", "Null")
+# Shares its target/credential tables with pysnmp's own hlapi (they are keyed by class).
+_LCD = CommandGeneratorLcdConfigurator()
+_NULL = Null("")
 
 
 class PollError(Exception):
@@ -141,6 +154,9 @@ class PollResult:
     interfaces: list[InterfaceReading] = field(default_factory=list)
     host: HostReading | None = None
     lldp: list[LldpReading] | None = None
+    # Why this poll read the static columns ("first poll", "every 10 polls", ...), or ""
+    # when they came from the poller's cache.
+    static_refresh: str = ""
 
 
 def _text(value: Any) -> str:
@@ -173,6 +189,28 @@ def _has_value(value: Any) -> bool:
     return type(value).__name__ not in _NO_VALUE
 
 
+def _interface_statics(cols: dict[OID, dict[OID, Any]]) -> dict[int, InterfaceStatics]:
+    """Decode the static IF-MIB columns: one entry per ifIndex (those with ifDescr or ifName).
+
+    The name falls back to ifDescr; the speed is ifHighSpeed (Mb/s) when non-zero, else
+    ifSpeed (b/s).
+    """
+    descrs, names = cols[mibs.IF_DESCR], cols[mibs.IF_NAME]
+    aliases, types = cols[mibs.IF_ALIAS], cols[mibs.IF_TYPE]
+    highs, lows = cols[mibs.IF_HIGH_SPEED], cols[mibs.IF_SPEED]
+    out: dict[int, InterfaceStatics] = {}
+    for idx in sorted(descrs.keys() | names.keys()):
+        if len(idx) != 1:
+            continue
+        descr = _opt_text(descrs.get(idx))
+        high = _int(highs.get(idx))
+        out[idx[0]] = InterfaceStatics(
+            name=_opt_text(names.get(idx)) or descr, descr=descr,
+            alias=_opt_text(aliases.get(idx)), if_type=_int(types.get(idx)),
+            speed_bps=high * 1_000_000 if high else _int(lows.get(idx)))
+    return out
+
+
 class SnmpPoller:
     """Poll targets concurrently; one instance per process and event loop."""
 
@@ -181,6 +219,7 @@ class SnmpPoller:
         self.engine = SnmpEngine()
         self._auth_cache: dict[SnmpCredentials, Any] = {}
         self._socket_tuned = False
+        self.statics = StaticsCache()
 
     def close(self) -> None:
         """Release the engine's sockets."""
@@ -239,18 +278,36 @@ class SnmpPoller:
         transport = await UdpTransportTarget.create(
             (target.address, target.port), timeout=self.settings.timeout_s,
             retries=self.settings.retries)
-        system = await self.get(auth, transport, (mibs.SYS_UPTIME, mibs.SYS_NAME, mibs.SYS_DESCR))
+        system = await self.get(auth, transport, mibs.SYSTEM_SCALARS)
         result.sys_uptime_cs = _int(system.get(mibs.SYS_UPTIME))
         result.sys_name = _text(system[mibs.SYS_NAME]) if mibs.SYS_NAME in system else ""
         result.sys_descr = _text(system[mibs.SYS_DESCR]) if mibs.SYS_DESCR in system else ""
         if not self._socket_tuned:
             self._tune_socket()
-        result.interfaces = await self.read_interfaces(auth, transport)
+        key = (target.device_id, target.address, target.port)
+        cached = self.statics.get(key)
+        if_number = _int(system.get(mibs.IF_NUMBER))
+        last_change = _int(system.get(mibs.IF_TABLE_LAST_CHANGE))
+        reason = refresh_reason(cached, uptime_cs=result.sys_uptime_cs, if_number=if_number,
+                                table_last_change=last_change,
+                                every=max(1, self.settings.static_every))
+        result.interfaces, statics = await self.read_interfaces(
+            auth, transport, None if reason else cached)
         result.ts = time.time()
+        if statics is not cached:
+            reason = reason or "ifIndex set changed"
+            statics.uptime_cs, statics.if_number = result.sys_uptime_cs, if_number
+            statics.table_last_change = last_change
+        result.static_refresh = reason
         if self.settings.host_resources:
-            result.host = await self.read_host(auth, transport)
+            result.host = await self.read_host(auth, transport, statics,
+                                               refresh=statics is not cached)
         if with_lldp:
             result.lldp = await self.read_lldp(auth, transport)
+        # Only a complete poll updates the cache: a failed one is retried from the old state.
+        statics.uptime_cs = result.sys_uptime_cs
+        statics.polls += 1
+        self.statics.put(key, statics)
 
     def _tune_socket(self) -> None:
         """Give the engine's UDP socket a large receive buffer.
@@ -269,16 +326,39 @@ class SnmpPoller:
 
     # --- protocol helpers ----------------------------------------------------------------
 
+    async def _request(self, auth: Any, transport: Any, oids: Iterable[OID],
+                       max_repetitions: int | None) -> tuple[Any, Any, Any, Any]:
+        """Send one GET (or GETBULK when *max_repetitions* is given); return pysnmp's answer.
+
+        The same calls as pysnmp's ``get_cmd``/``bulk_cmd`` with ``lookupMib=False``,
+        minus the per-request MIB resolution of the request varbinds.
+        """
+        addr_name, _params = _LCD.configure(self.engine, auth, transport, b"")
+        varbinds = [(ObjectName(o), _NULL) for o in oids]
+        future: asyncio.Future[tuple[Any, Any, Any, Any]] = \
+            asyncio.get_running_loop().create_future()
+
+        def done(_engine: Any, _handle: Any, err: Any, status: Any, index: Any, binds: Any,
+                 _ctx: Any) -> None:
+            if not future.done():
+                future.set_result((err, status, index, binds))
+
+        if max_repetitions is None:
+            cmdgen.GetCommandGenerator().send_varbinds(
+                self.engine, addr_name, None, b"", varbinds, done, None)
+        else:
+            cmdgen.BulkCommandGenerator().send_varbinds(
+                self.engine, addr_name, None, b"", 0, max_repetitions, varbinds, done, None)
+        return await future
+
     async def get(self, auth: Any, transport: Any, oids: Iterable[OID]) -> dict[OID, Any]:
         """GET scalars; missing ones are left out of the answer."""
-        err, status, index, binds = await get_cmd(
-            self.engine, auth, transport, ContextData(),
-            *(ObjectType(ObjectIdentity(o)) for o in oids), lookupMib=False)
+        err, status, index, binds = await self._request(auth, transport, oids, None)
         if err:
             raise PollError(str(err))
         if status:
             raise PollError(f"agent error {status.prettyPrint()} at {index}")
-        return {tuple(name): value for name, value in binds if _has_value(value)}
+        return {name.asTuple(): value for name, value in binds if _has_value(value)}
 
     async def walk(self, auth: Any, transport: Any,
                    columns: Sequence[OID]) -> dict[OID, dict[OID, Any]]:
@@ -288,9 +368,8 @@ class SnmpPoller:
         reps = max(1, self.settings.max_repetitions)
         while current:
             cols = list(current)
-            err, status, index, binds = await bulk_cmd(
-                self.engine, auth, transport, ContextData(), 0, reps,
-                *(ObjectType(ObjectIdentity(current[c])) for c in cols), lookupMib=False)
+            err, status, index, binds = await self._request(
+                auth, transport, [current[c] for c in cols], reps)
             if err:
                 raise PollError(str(err))
             if status:
@@ -300,15 +379,19 @@ class SnmpPoller:
             done: set[OID] = set()
             last: dict[OID, OID] = {}
             width = len(cols)
+            lengths = [len(c) for c in cols]
+            targets = [out[c] for c in cols]
             for i, (name, value) in enumerate(binds):
-                col = cols[i % width]
+                pos = i % width
+                col = cols[pos]
                 if col in done:
                     continue
-                oid = tuple(name)
-                if oid[:len(col)] != col or not _has_value(value):
+                oid = name.asTuple()
+                n = lengths[pos]
+                if oid[:n] != col or type(value).__name__ in _NO_VALUE:
                     done.add(col)
                     continue
-                out[col][oid[len(col):]] = value
+                targets[pos][oid[n:]] = value
                 last[col] = oid
             for col in cols:
                 if col in done or col not in last or last[col] <= current[col]:
@@ -319,52 +402,78 @@ class SnmpPoller:
 
     # --- MIB readers ---------------------------------------------------------------------
 
-    async def read_interfaces(self, auth: Any, transport: Any) -> list[InterfaceReading]:
-        """Read IF-MIB: names, status, speed, 64-bit octets (32-bit where HC is missing)."""
-        a = await self.walk(auth, transport, mibs.IF_COLUMNS_A)
-        b = await self.walk(auth, transport, mibs.IF_COLUMNS_B)
-        cols = {**a, **b}
-        indexes = sorted({idx for idx in cols[mibs.IF_DESCR]} | {idx for idx in cols[mibs.IF_NAME]})
-        need32 = [i for i in indexes if i not in cols[mibs.IF_HC_IN_OCTETS]]
-        if need32:
+    async def read_interfaces(
+            self, auth: Any, transport: Any, cached: DeviceStatics | None = None,
+    ) -> tuple[list[InterfaceReading], DeviceStatics]:
+        """Read IF-MIB: status and 64-bit octets (32-bit where HC is missing) every time;
+        names, alias, type and speed only when *cached* is None or the ifIndex set changed.
+
+        Returns the readings and the statics they used (*cached* itself when reused, so
+        ``is`` tells whether the static columns were read).
+        """
+        static: dict[OID, dict[OID, Any]] | None = None
+        if cached is None:
+            static = await self.walk(auth, transport, mibs.IF_STATIC_COLUMNS)
+        cols = await self.walk(auth, transport, mibs.IF_COUNTER_COLUMNS)
+        status_indexes = frozenset(cols[mibs.IF_OPER_STATUS])
+        if cached is not None and status_indexes != cached.status_indexes:
+            static = await self.walk(auth, transport, mibs.IF_STATIC_COLUMNS)
+        if static is None and cached is not None:
+            statics = cached
+        else:
+            assert static is not None
+            statics = DeviceStatics(uptime_cs=None, if_number=None, table_last_change=None,
+                                    interfaces=_interface_statics(static),
+                                    status_indexes=status_indexes)
+        hc_in = cols[mibs.IF_HC_IN_OCTETS]
+        if any((i,) not in hc_in for i in statics.interfaces):
             cols.update(await self.walk(auth, transport, mibs.IF_COLUMNS_32))
 
-        def val(column: OID, idx: OID) -> Any:
-            return cols.get(column, {}).get(idx)
-
+        admin, oper = cols[mibs.IF_ADMIN_STATUS], cols[mibs.IF_OPER_STATUS]
+        hc_out = cols[mibs.IF_HC_OUT_OCTETS]
+        in_err, out_err = cols[mibs.IF_IN_ERRORS], cols[mibs.IF_OUT_ERRORS]
+        in_disc, out_disc = cols[mibs.IF_IN_DISCARDS], cols[mibs.IF_OUT_DISCARDS]
+        lo_in, lo_out = cols.get(mibs.IF_IN_OCTETS, {}), cols.get(mibs.IF_OUT_OCTETS, {})
+        status = mibs.IF_STATUS
         readings = []
-        for idx in indexes:
-            if len(idx) != 1:
-                continue
-            r = InterfaceReading(if_index=idx[0])
-            r.descr = _opt_text(val(mibs.IF_DESCR, idx))
-            r.name = _opt_text(val(mibs.IF_NAME, idx)) or r.descr
-            r.alias = _opt_text(val(mibs.IF_ALIAS, idx))
-            r.if_type = _int(val(mibs.IF_TYPE, idx))
-            high = _int(val(mibs.IF_HIGH_SPEED, idx))
-            low = _int(val(mibs.IF_SPEED, idx))
-            r.speed_bps = high * 1_000_000 if high else low
-            r.admin_status = mibs.IF_STATUS.get(_int(val(mibs.IF_ADMIN_STATUS, idx)) or 0, "")
-            r.oper_status = mibs.IF_STATUS.get(_int(val(mibs.IF_OPER_STATUS, idx)) or 0, "")
-            if idx in cols[mibs.IF_HC_IN_OCTETS]:
-                r.in_octets = _int(val(mibs.IF_HC_IN_OCTETS, idx))
-                r.out_octets = _int(val(mibs.IF_HC_OUT_OCTETS, idx))
+        for if_index, st in statics.interfaces.items():
+            idx = (if_index,)
+            r = InterfaceReading(if_index, st.name, st.descr, st.alias, st.if_type,
+                                 st.speed_bps,
+                                 status.get(_int(admin.get(idx)) or 0, ""),
+                                 status.get(_int(oper.get(idx)) or 0, ""))
+            if idx in hc_in:
+                r.in_octets = _int(hc_in[idx])
+                r.out_octets = _int(hc_out.get(idx))
             else:
                 r.counter_bits = 32
-                r.in_octets = _int(val(mibs.IF_IN_OCTETS, idx))
-                r.out_octets = _int(val(mibs.IF_OUT_OCTETS, idx))
-            r.in_errors = _int(val(mibs.IF_IN_ERRORS, idx))
-            r.out_errors = _int(val(mibs.IF_OUT_ERRORS, idx))
-            r.in_discards = _int(val(mibs.IF_IN_DISCARDS, idx))
-            r.out_discards = _int(val(mibs.IF_OUT_DISCARDS, idx))
+                r.in_octets = _int(lo_in.get(idx))
+                r.out_octets = _int(lo_out.get(idx))
+            r.in_errors = _int(in_err.get(idx))
+            r.out_errors = _int(out_err.get(idx))
+            r.in_discards = _int(in_disc.get(idx))
+            r.out_discards = _int(out_disc.get(idx))
             readings.append(r)
-        return readings
+        return readings, statics
 
-    async def read_host(self, auth: Any, transport: Any) -> HostReading:
-        """Read HOST-RESOURCES-MIB and UCD-SNMP-MIB: CPU, memory, disks."""
+    async def read_host(self, auth: Any, transport: Any, statics: DeviceStatics | None = None,
+                        *, refresh: bool = True) -> HostReading:
+        """Read HOST-RESOURCES-MIB and UCD-SNMP-MIB: CPU, memory, disks.
+
+        hrStorageType/Descr/Units come from *statics* unless *refresh* is set, there are
+        none yet, or the storage indexes changed; they are then read and kept there.
+        """
         host = HostReading()
-        hr = await self.walk(auth, transport, (mibs.HR_PROCESSOR_LOAD, *mibs.HR_STORAGE_COLUMNS,
-                                               mibs.UCD_DSK_PATH, mibs.UCD_DSK_PERCENT))
+        hr = await self.walk(auth, transport, (mibs.HR_PROCESSOR_LOAD,
+                                               *mibs.HR_STORAGE_DYNAMIC_COLUMNS,
+                                               mibs.UCD_DSK_PERCENT))
+        indexes = frozenset(hr[mibs.HR_STORAGE_SIZE])
+        known = None if statics is None or refresh else statics.storage
+        if known is None or (statics is not None and indexes != statics.storage_indexes):
+            known = await self.walk(auth, transport, mibs.HR_STORAGE_STATIC_COLUMNS)
+            if statics is not None:
+                statics.storage, statics.storage_indexes = known, indexes
+        hr.update(known)
         loads = [v for v in (_int(x) for x in hr[mibs.HR_PROCESSOR_LOAD].values()) if v is not None]
         if loads:
             host.cpu_pct = sum(loads) / len(loads)

@@ -65,7 +65,17 @@ def rate(prev: Reading, cur: Reading, bits: int, *, ceiling: float,
     elapsed = cur.ts - prev.ts
     if elapsed <= 0 or restarted(prev, cur):
         return None
-    found = counter_delta(prev.value, cur.value, bits)
+    return per_second(prev.value, cur.value, bits, elapsed, ceiling=ceiling,
+                      wrap_ceiling=wrap_ceiling)
+
+
+def per_second(prev: int, cur: int, bits: int, elapsed: float, *, ceiling: float,
+               wrap_ceiling: float | None = None) -> float | None:
+    """``rate`` once the caller has checked the times (elapsed > 0, no restart).
+
+    The store checks those once per interface for its six counters.
+    """
+    found = counter_delta(prev, cur, bits)
     if found is None:
         return None
     delta, wrapped = found

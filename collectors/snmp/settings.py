@@ -43,6 +43,9 @@ class SnmpSettings:
     concurrency: int = 16
     max_repetitions: int = 25
     lldp_every: int = 5
+    # Re-read interface names/aliases/types/speeds every N polls of a device (and on
+    # restart or when interfaces come and go; see statics.py); 1 = every poll.
+    static_every: int = 10
     host_resources: bool = True
     raw_retention_h: float = 6.0
     rollup_5m_retention_d: float = 2.0
@@ -132,6 +135,7 @@ def load_snmp_settings(env: dict[str, str] | None = None) -> SnmpSettings:
         concurrency=int(_num(env, "SNMP_CONCURRENCY", 16, int, 1)),
         max_repetitions=int(_num(env, "SNMP_MAX_REPETITIONS", 25, int, 1)),
         lldp_every=int(_num(env, "SNMP_LLDP_EVERY", 5, int, 1)),
+        static_every=int(_num(env, "SNMP_STATIC_EVERY", 10, int, 1)),
         host_resources=_bool(env, "SNMP_HOST_RESOURCES", True),
         raw_retention_h=_num(env, "SNMP_RAW_RETENTION_HOURS", 6.0, float, 0.1),
         rollup_5m_retention_d=_num(env, "SNMP_5M_RETENTION_DAYS", 2.0, float, 0.1),
