@@ -89,18 +89,27 @@ def _resolve_address(session: Session, errs: FieldErrors, text: Any, vrf_id: int
     return {"address": f"{ip}/{length}", "family": ip.version, "ip_hex": key}
 
 
-def validate_ip(session: Session, values: dict[str, Any],
-                current: IpAddress | None) -> dict[str, Any]:
-    """Validate an address's fields; return the derived columns (address, hex key...)."""
-    errs = FieldErrors()
-    vrf_ok = check_ref(session, errs, Vrf, "vrf_id", values["vrf_id"]) is not None \
-        or values["vrf_id"] is None
+def check_ip_fields(session: Session, errs: FieldErrors, values: dict[str, Any]) -> None:
+    """Record errors in an address's own fields (all but address and VRF).
+
+    Shared by ``validate_ip`` and next-free allocation, which places the address itself
+    and so needs only these.
+    """
     check_choice(errs, "status", values["status"], IP_STATUS)
     check_choice(errs, "role", values["role"], IP_ROLES)
     check_text(errs, "dns_name", values["dns_name"], 255, required=False)
     check_ref(session, errs, Interface, "interface_id", values["interface_id"])
     check_ref(session, errs, Opd, "opd_id", values["opd_id"])
     _check_expiry(errs, values["expires_at"])
+
+
+def validate_ip(session: Session, values: dict[str, Any],
+                current: IpAddress | None) -> dict[str, Any]:
+    """Validate an address's fields; return the derived columns (address, hex key...)."""
+    errs = FieldErrors()
+    vrf_ok = check_ref(session, errs, Vrf, "vrf_id", values["vrf_id"]) is not None \
+        or values["vrf_id"] is None
+    check_ip_fields(session, errs, values)
     cols = None
     if vrf_ok:
         cols = _resolve_address(session, errs, values["address"], values["vrf_id"],
