@@ -44,6 +44,8 @@ GENERIC_TRAPS: dict[str, tuple[str, str, int, str]] = {
                             "failure"),
 }
 SEVERITY_NAMES = {3: "error", 4: "warning", 5: "notice", 6: "info"}
+IF_OPER_STATUS = {1: "up", 2: "down", 3: "testing", 4: "unknown", 5: "dormant",
+                  6: "notPresent", 7: "lowerLayerDown"}
 
 
 @dataclass
@@ -121,6 +123,22 @@ def describe(trap: ReceivedTrap) -> dict[str, Any]:
                 break
     return {"name": name, "oid": oid, "action": action, "severity": severity,
             "outcome": outcome, "if_index": if_index, "if_name": if_name, "varbinds": vb}
+
+
+def link_status(info: dict[str, Any]) -> str | None:
+    """Return the oper status a linkDown/linkUp trap reports ("up", "down", ...), or None
+    for other traps and link traps that name no interface.
+
+    The ifOperStatus varbind wins when present (a linkDown may carry "lowerLayerDown");
+    otherwise the trap's kind says it.
+    """
+    if info["name"] not in ("linkDown", "linkUp") or info["if_index"] is None:
+        return None
+    oper = info["varbinds"].get(f"{IF_OPER}{info['if_index']}")
+    try:
+        return IF_OPER_STATUS[int(oper)]
+    except (TypeError, ValueError, KeyError):
+        return "down" if info["name"] == "linkDown" else "up"
 
 
 def _message(info: dict[str, Any], device: str, source: str) -> str:
@@ -206,6 +224,12 @@ def record_trap(db: Database, trap: ReceivedTrap, *, to_siem: bool = True) -> Tr
         session.add(row)
         session.flush()
         session.expunge(row)
+        status = link_status(info)
+        if device is not None and status is not None:
+            snmp_store = optional_import("collectors.snmp.store")
+            if snmp_store is not None:
+                snmp_store.apply_link_trap(session, device.id, info["if_index"], status,
+                                           trap.received_at.timestamp())
     logger.info("trap {} ({})", message, trap.version)
     if to_siem:
         try:

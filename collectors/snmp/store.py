@@ -233,3 +233,27 @@ def _replace_lldp(session: Session, device_id: int, result: PollResult) -> None:
             remote_chassis_id=n.remote_chassis_id, remote_sys_name=n.remote_sys_name,
             remote_port_id=n.remote_port_id, remote_port_descr=n.remote_port_descr,
             remote_device_id=by_name.get(n.remote_sys_name), updated_ts=result.ts))
+
+
+def apply_link_trap(session: Session, device_id: int, if_index: int, oper_status: str,
+                    ts: float) -> bool:
+    """Set a polled interface's oper status from a linkDown/linkUp trap, now.
+
+    A trap arrives seconds after the link changes, a poll up to a cycle later: applying
+    it at once lets the interface-down alert and the NOC wall react without waiting (as
+    LibreNMS's link trap handlers do). The next poll stays the authority and simply
+    confirms or corrects it. Records the status change like a poll would. Returns False
+    when the interface was never polled (nothing to update).
+    """
+    row = session.execute(select(SnmpInterface.id, SnmpInterface.oper_status).where(
+        SnmpInterface.device_id == device_id, SnmpInterface.if_index == if_index)).first()
+    if row is None or row.oper_status == oper_status:
+        return False
+    session.execute(update(SnmpInterface).where(SnmpInterface.id == row.id)
+                    .values(oper_status=oper_status, last_change_ts=ts)
+                    .execution_options(synchronize_session=False))
+    if row.oper_status:
+        session.execute(insert(SnmpStatusChange), [{
+            "snmp_interface_id": row.id, "device_id": device_id, "ts": ts,
+            "old_status": row.oper_status, "new_status": oper_status}])
+    return True

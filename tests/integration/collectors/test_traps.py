@@ -110,3 +110,43 @@ def test_traps_api_respects_opd_tenancy(receiver: TrapReceiver, app_context: App
     assert flows_client.get("/api/traps/?opd=DISDIK", headers=opd_user).status_code == 404
     bad = flows_client.get("/api/traps/?since=yesterday", headers=opd_user)
     assert bad.status_code == 400 and "since" in bad.get_json()["detail"]
+
+
+def test_link_traps_update_the_polled_interface_before_the_next_poll(
+        receiver: TrapReceiver, flows_inventory: Database) -> None:
+    """A linkDown sets the polled interface down at once: the interface-down alert fires
+    without waiting a poll cycle; the linkUp brings it back. Both are status changes."""
+    from collectors.alerts.adapters import CollectorSource
+    from collectors.alerts.engine import AlertEngine
+    from collectors.alerts.rules import parse_rules
+    from collectors.alerts.service import list_alerts
+    from collectors.alerts.settings import AlertSettings
+    from collectors.snmp.models import SnmpInterface, SnmpStatusChange
+    from inventory.models import Device
+
+    with flows_inventory.session() as s:
+        device_id = s.scalar(select(Device.id).where(Device.name == "acc-x"))
+        s.add(SnmpInterface(device_id=device_id, if_index=3, name="eth2",
+                            admin_status="up", oper_status="up"))
+
+    def oper() -> str:
+        with flows_inventory.session(write=False) as s:
+            return s.scalar(select(SnmpInterface.oper_status).where(
+                SnmpInterface.device_id == device_id, SnmpInterface.if_index == 3))
+
+    port = receiver.addresses[0][1]
+    send_trap(port, LINK_DOWN)
+    assert wait_for(lambda: oper() == "down")
+    rules = parse_rules({"rules": [{"name": "ifdown", "kind": "interface_down",
+                                    "severity": "high"}]})
+    engine = AlertEngine(flows_inventory, rules, CollectorSource(), AlertSettings(siem=False))
+    assert engine.evaluate().errors == {}
+    with flows_inventory.session(write=False) as s:
+        assert [(a.entity, a.state, a.title) for a in list_alerts(s)] == [
+            ("acc-x:eth2", "firing", "acc-x eth2 is down")]
+    send_trap(port, LINK_UP)
+    assert wait_for(lambda: oper() == "up")
+    with flows_inventory.session(write=False) as s:
+        changes = s.execute(select(SnmpStatusChange.old_status, SnmpStatusChange.new_status)
+                            .order_by(SnmpStatusChange.id)).all()
+    assert [tuple(c) for c in changes] == [("up", "down"), ("down", "up")]
