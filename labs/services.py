@@ -213,11 +213,11 @@ def prepare_node(topology: Topology, node: Node, settings: LabSettings, files: N
                      "/etc/hostapd/simpul-nac-action >/dev/null 2>&1; sleep 1; done")
             services.append(Service(node.name, f"port-agent-{port}", ["/bin/sh", "-c", agent],
                                     wait_for=d / "mntns.ready"))
-    if node.netflow_interface:
-        services.append(Service(node.name, "softflowd", [
-            BINARIES["softflowd"], "-d", "-i", node.netflow_interface, "-v", "9",
-            "-n", f"{host}:{settings.netflow_port}", "-p", str(d / "softflowd.pid"),
-            "-c", str(d / "softflowd.ctl"), "-t", "maxlife=60"]))
+    for ifname in node.netflow_interfaces:  # softflowd watches one interface per process
+        services.append(Service(node.name, f"softflowd-{ifname}", [
+            BINARIES["softflowd"], "-d", "-i", ifname, "-v", "9",
+            "-n", f"{host}:{settings.netflow_port}", "-p", str(d / f"softflowd-{ifname}.pid"),
+            "-c", str(d / f"softflowd-{ifname}.ctl"), "-t", "maxlife=60"]))
     services += _server_services(topology, node, d, logs)
 
     for path in logs.values():

@@ -11,7 +11,8 @@ fields travels in node labels:
 - ``simpul.vlan.<id>``: a VLAN gateway (NAC access); the VLAN is a bridge ``br-vlan<id>``
 - ``simpul.access-vlan.<ifname>``: the port's access VLAN (the bridge it is in)
 - ``simpul.service``: what a server runs (nginx, smtp, proxy, radius)
-- ``simpul.nat`` / ``simpul.netflow``: the edge's outside interface for NAT / NetFlow
+- ``simpul.nat``: the edge's outside interface for NAT; ``simpul.netflow``: the
+  interfaces (comma-separated) a NetFlow exporter watches, one softflowd each
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class Node:
     access_vlans: dict[str, int] = field(default_factory=dict)
     service: str | None = None
     nat_interface: str | None = None
-    netflow_interface: str | None = None
+    netflow_interfaces: tuple[str, ...] = ()
     binds: tuple[str, ...] = ()
     exec: tuple[str, ...] = ()
 
@@ -232,7 +233,8 @@ def _parse_node(name: str, spec: Any, subnet: IPv4Network, fail: Any) -> Node:
         mgmt_ipv4=mgmt_ipv4, site=labels[LABEL + "site"], opd=labels[LABEL + "opd"],
         platform=labels.get(LABEL + "platform", "linux"), area=labels.get(LABEL + "area"),
         labels=labels, service=labels.get(LABEL + "service"),
-        nat_interface=labels.get(LABEL + "nat"), netflow_interface=labels.get(LABEL + "netflow"),
+        nat_interface=labels.get(LABEL + "nat"), netflow_interfaces=tuple(
+            i.strip() for i in labels.get(LABEL + "netflow", "").split(",") if i.strip()),
         binds=tuple(str(b) for b in spec.get("binds") or ()),
         exec=tuple(str(e) for e in spec.get("exec") or ()),
     )

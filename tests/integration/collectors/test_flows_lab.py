@@ -1,11 +1,11 @@
 """Flows and traps from the province lab: real softflowd, iperf3 and snmptrap.
 
 iperf3 runs from an OPD host (ha1, DISDIK's LAN) to the simulated internet through the
-edge. Two exporters see it: the lab's own softflowd on the edge's outside interface
-(NetFlow v9, after the NAT, so the source is the edge's address 100.64.0.0), and a
-softflowd this test starts on the edge's two core-facing interfaces (IPFIX, before the
-NAT), whose flows carry the OPD host's address and are attributed to DISDIK through
-the inventory's prefixes. Traps are sent with net-snmp's snmptrap from inside core1.
+edge. Two exporters see it: the lab's own softflowds on the edge's two core-facing
+interfaces (NetFlow v9, before the NAT), whose flows carry the OPD host's address and
+are attributed to DISDIK through the inventory's prefixes, and a softflowd this test
+starts on the edge's outside interface (IPFIX, after the NAT, so the source is the
+edge's address 100.64.0.0). Traps are sent with net-snmp's snmptrap from inside core1.
 
 Run under ``flock /tmp/simpul-lab.lock`` (the lab is shared by every helper).
 """
@@ -101,13 +101,13 @@ def test_iperf3_through_the_edge_shows_as_top_talkers_with_opd(flows_routed: Lab
     exporters: list[subprocess.Popen[bytes]] = []
     server = None
     try:
-        for ifname in ("eth1", "eth2"):  # the edge's links to core1 and core2
-            exporters.append(subprocess.Popen(
-                ["ip", "netns", "exec", "sl-edge", "softflowd", "-d", "-i", ifname, "-v", "10",
-                 "-n", f"{GATEWAY}:2055", "-p", str(work / f"{ifname}.pid"),
-                 "-c", str(work / f"{ifname}.ctl"), "-t", "maxlife=60"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
-        assert wait_for(lambda: all((work / f"{i}.ctl").exists() for i in ("eth1", "eth2")))
+        # the edge's outside interface, after the NAT (the lab watches eth1/eth2, before)
+        exporters.append(subprocess.Popen(
+            ["ip", "netns", "exec", "sl-edge", "softflowd", "-d", "-i", "eth3", "-v", "10",
+             "-n", f"{GATEWAY}:2055", "-p", str(work / "eth3.pid"),
+             "-c", str(work / "eth3.ctl"), "-t", "maxlife=60"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        assert wait_for(lambda: (work / "eth3.ctl").exists())
         host = _host_address("ha1")
         server = subprocess.Popen(
             ["ip", "netns", "exec", "sl-internet", "iperf3", "-s", "-1", "-B", INTERNET],
@@ -125,8 +125,9 @@ def test_iperf3_through_the_edge_shows_as_top_talkers_with_opd(flows_routed: Lab
         assert result and "error" not in result, result
         sent = int(result["end"]["sum_sent"]["bytes"])
         # Make every softflowd export now instead of at its next timeout.
-        for ctl in [work / "eth1.ctl", work / "eth2.ctl", LAB_STATE / "nodes" / "edge" /
-                    "softflowd.ctl"]:
+        edge = LAB_STATE / "nodes" / "edge"
+        for ctl in [work / "eth3.ctl", edge / "softflowd-eth1.ctl",
+                    edge / "softflowd-eth2.ctl"]:
             subprocess.run(["softflowctl", "-c", str(ctl), "expire-all"], capture_output=True,
                            timeout=10)
         until = datetime.now(UTC) + timedelta(minutes=2)
@@ -156,7 +157,7 @@ def test_iperf3_through_the_edge_shows_as_top_talkers_with_opd(flows_routed: Lab
             opd = {r.opd_code: r for r in queries.opd_traffic(s, since=since, until=until)}
         assert low <= src[host].bytes <= high
         assert src[host].opd_code == "DISDIK"
-        assert low <= src["100.64.0.0"].bytes <= high  # the NATed view (v9 exporter)
+        assert low <= src["100.64.0.0"].bytes <= high  # the NATed view (IPFIX exporter)
         assert dst[INTERNET].bytes >= 2 * low  # seen by both exporters
         assert svc["tcp/5201"].bytes >= 2 * low
         assert f"{host}>{INTERNET}" in conv
