@@ -9,7 +9,6 @@ from types import FrameType
 
 import click
 
-from siem.enrich import build_registry
 from siem.settings import load_siem_settings
 from siem.spool import spool_status
 from simpul.context import AppContext
@@ -50,29 +49,22 @@ def run_cmd(click_ctx: click.Context, migrate: bool) -> None:
 
 @siem.command("ingest")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--rules/--no-rules", default=None,
+              help="Run the detection rules on the imported lines "
+                   "[default: SIMPUL_SIEM_DETECT, on].")
 @click.pass_context
-def ingest_cmd(click_ctx: click.Context, files: tuple[str, ...]) -> None:
-    """Import existing log FILES (plain or .gz) once; re-importing adds nothing twice."""
-    from siem.ingest import ingest_file
-    from siem.normalise import NormaliseOptions
-    from siem.service import resolve_tz
-    from siem.stats import SourceStats
+def ingest_cmd(click_ctx: click.Context, files: tuple[str, ...], rules: bool | None) -> None:
+    """Import existing log FILES (plain or .gz) once; re-importing adds nothing twice.
+
+    The lines go through the same parsing, enrichment and rules as received syslog,
+    so incidents in old logs are raised too.
+    """
+    from siem.ingest import ingest_files
 
     app = AppContext.of_command(click_ctx)
     prepare_database(app, migrate_schema=True)
-    siem_settings = load_siem_settings(app.settings)
-    registry = build_registry(siem_settings.asset_map)
-    options = NormaliseOptions(epoch="", tz=resolve_tz(siem_settings.default_tz))
-    stats = SourceStats()
-    for path in files:
-        report = ingest_file(app.db, path, options=options, registry=registry, stats=stats,
-                             max_message=siem_settings.max_message,
-                             batch=siem_settings.batch_records)
-        click.echo(report.summary())
-    from siem import store
-
-    with app.db.session() as session:
-        store.flush_source_counters(session, stats.take_deltas())
+    ingest_files(app, list(files), detect=rules,
+                 on_report=lambda report: click.echo(report.summary()))
 
 
 @siem.command("stats")

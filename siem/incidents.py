@@ -129,16 +129,48 @@ class _MailQueue:
 MAIL = _MailQueue()
 
 
+@dataclass
+class _NewIncident:
+    """An incident opened by this batch: plain attributes (the same names as the model)
+    until one multi-row INSERT stores them all; ORM objects cost more than the insert."""
+
+    title: str
+    entity: str
+    severity: str
+    severity_rank: int
+    kind: str
+    damage_class: str
+    opd: str
+    techniques: list[str]
+    rules: list[str]
+    first_seen: datetime
+    last_seen: datetime
+    alert_count: int = 0
+    status: str = "new"
+    assignee: str = ""
+    closed_at: datetime | None = None
+    id: int | None = None
+
+    def row(self) -> dict[str, object]:
+        return {"title": self.title, "entity": self.entity, "severity": self.severity,
+                "severity_rank": self.severity_rank, "status": self.status,
+                "assignee": self.assignee, "kind": self.kind,
+                "damage_class": self.damage_class, "opd": self.opd,
+                "techniques": self.techniques, "rules": self.rules,
+                "alert_count": self.alert_count, "notes": [], "first_seen": self.first_seen,
+                "last_seen": self.last_seen, "closed_at": None, "version": 1}
+
+
 def file_alerts(session: Session, alerts: Iterable[Alert], *,
-                notifier: Notifier | None = None) -> list[SiemIncident]:
-    """Store *alerts*, grouped into incidents per entity; return the incidents touched.
+                notifier: Notifier | None = None) -> list[int]:
+    """Store *alerts*, grouped into incidents per entity; return the ids of the incidents.
 
     Notifications for new incidents are queued after the caller's commit.
     """
-    touched: dict[int, SiemIncident] = {}
-    fresh: list[tuple[SiemIncident, Alert]] = []
+    touched: dict[int, None] = {}
+    fresh: list[tuple[_NewIncident, Alert]] = []
     alerts = list(alerts)
-    cache: dict[str, SiemIncident] = {}
+    cache: dict[str, SiemIncident | _NewIncident] = {}
     if not alerts:
         return []
     # One query for the open incidents of every entity in the batch (not one per alert).
@@ -151,7 +183,7 @@ def file_alerts(session: Session, alerts: Iterable[Alert], *,
                                            SiemIncident.last_seen >= oldest)
                 .order_by(SiemIncident.id)):
             cache[row.entity] = row  # the newest open one wins
-    pairs: list[tuple[SiemIncident, Alert, datetime]] = []
+    pairs: list[tuple[SiemIncident | _NewIncident, Alert, datetime]] = []
     for alert in alerts:
         when = _utc(alert.when) or datetime.now(UTC)
         incident = cache.get(alert.entity[:300])
@@ -159,14 +191,12 @@ def file_alerts(session: Session, alerts: Iterable[Alert], *,
             incident = None
         rank = SEVERITY_RANK.get(alert.severity, 2)
         if incident is None:
-            incident = SiemIncident(
+            incident = _NewIncident(
                 title=alert.title[:300], entity=alert.entity[:300], severity=alert.severity,
-                severity_rank=rank, status="new", assignee="", kind=alert.kind,
+                severity_rank=rank, kind=alert.kind,
                 damage_class=alert.damage_class if alert.kind == "infrastructure" else "",
                 opd=alert.opd[:32], techniques=[alert.technique] if alert.technique else [],
-                rules=[alert.rule_id], alert_count=0, notes=[], first_seen=when,
-                last_seen=when)
-            session.add(incident)
+                rules=[alert.rule_id], first_seen=when, last_seen=when)
             fresh.append((incident, alert))
         else:
             if rank > (incident.severity_rank or 0):
@@ -184,20 +214,27 @@ def file_alerts(session: Session, alerts: Iterable[Alert], *,
                 incident.opd = alert.opd[:32]
         incident.alert_count = (incident.alert_count or 0) + 1
         if incident.kind == "infrastructure":
-            incident.damage_class = damage_class_for(incident)
+            incident.damage_class = damage_class_for(incident)  # type: ignore[arg-type]
         cache[alert.entity[:300]] = incident
         pairs.append((incident, alert, when))
-    session.flush()  # one flush: new incidents get their ids in a batch
+    if fresh:  # one multi-row INSERT; ids come back in the order of the rows
+        table = SiemIncident.__table__
+        ids = session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            [inc.row() for inc, _ in fresh]).scalars().all()
+        for (inc, _), new_id in zip(fresh, ids, strict=True):
+            inc.id = new_id
+    session.flush()  # the incidents that existed (their version is checked)
     session.execute(insert(SiemAlert), [
         {"incident_id": inc.id, "rule_id": a.rule_id[:100], "rule_title": a.title[:300],
          "severity": a.severity, "technique": a.technique[:32], "entity": a.entity[:300],
          "summary": a.summary[:4000], "event_ids": [e for e in a.event_ids if e][:50],
          "created": when} for inc, a, when in pairs])
     for inc, _, _ in pairs:
-        touched[inc.id] = inc
+        touched[inc.id] = None  # type: ignore[index]
     if notifier is not None and notifier.enabled and fresh:
         threshold = SEVERITY_RANK.get(notifier.min_severity, 3)
-        messages = [notifier.message(i, a) for i, a in fresh
+        messages = [notifier.message(i, a) for i, a in fresh  # type: ignore[arg-type]
                     if SEVERITY_RANK.get(i.severity, 0) >= threshold]
         if messages:
             from sqlalchemy import event as sa_event
@@ -206,7 +243,7 @@ def file_alerts(session: Session, alerts: Iterable[Alert], *,
                 for msg in messages:
                     MAIL.put(notifier, msg)
             sa_event.listen(session, "after_commit", _send, once=True)
-    return list(touched.values())
+    return list(touched)
 
 
 def incidents_query(*, status: str | None = None, severity: str | None = None,

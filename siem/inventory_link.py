@@ -77,6 +77,12 @@ def load_inventory_assets(db: Database) -> tuple[dict[str, dict[str, Any]],
     return by_ip, by_name
 
 
+# (prefix, "<prefix>.ip", ((asset key, "<prefix>.asset.<key>"), ...)), built once.
+_LOOKUPS = tuple((prefix, f"{prefix}.ip",
+                  tuple((key, f"{prefix}.asset.{key}") for key in ASSET_KEYS))
+                 for prefix in _PREFIXES)
+
+
 class InventoryAssets:
     """Enricher: ``<prefix>.asset.*`` from the inventory, by address and by host name."""
 
@@ -104,17 +110,19 @@ class InventoryAssets:
     def __call__(self, event: Event) -> Event:
         if not self._loaded or time.monotonic() - self._loaded >= self.refresh_s:
             self.refresh()
-        by_ip = self.by_ip
-        for prefix in _PREFIXES:
-            address = event.get(f"{prefix}.ip")
+        by_ip, by_name = self.by_ip, self.by_name
+        if not by_ip and not by_name:  # nothing in the inventory (yet)
+            return event
+        for prefix, ip_key, asset_keys in _LOOKUPS:
+            address = event.get(ip_key)
             attrs = by_ip.get(address) if address else None
             if attrs is None and prefix == "host":
                 name = event.get("host.name")
-                attrs = self.by_name.get(name.lower()) if isinstance(name, str) else None
+                attrs = by_name.get(name.lower()) if isinstance(name, str) else None
             if attrs:
-                for key in ASSET_KEYS:
-                    if attrs.get(key) and f"{prefix}.asset.{key}" not in event:
-                        event[f"{prefix}.asset.{key}"] = attrs[key]
+                for key, field in asset_keys:
+                    if attrs.get(key) and field not in event:
+                        event[field] = attrs[key]
         return event
 
     def expected_hosts(self) -> list[str] | None:

@@ -72,9 +72,26 @@ def _related(event: Event) -> None:
         event["related.user"] = list(dict.fromkeys(users))
 
 
+# PRI (0-191) -> the six header fields it gives; built on first use, never changed.
+_PRIORITY_FIELDS: dict[int, dict[str, Any]] = {}
+# The last arrival time converted (records of one read share it); one tuple, replaced
+# whole, so threads normalising at once never see a mismatched pair.
+_RECEIVED: tuple[float, datetime] = (0.0, datetime.fromtimestamp(0, UTC))
+
+
+def _received(stamp: float) -> datetime:
+    global _RECEIVED
+    last = _RECEIVED
+    if last[0] == stamp:
+        return last[1]
+    value = datetime.fromtimestamp(stamp, UTC)
+    _RECEIVED = (stamp, value)
+    return value
+
+
 def normalise(rec: Record, options: NormaliseOptions) -> Event:
     """Parse *rec* and return its normalised event (never raises on any input)."""
-    received = datetime.fromtimestamp(rec.received, UTC)
+    received = _received(rec.received)
     msg = parse_syslog(rec.raw, received, tz=options.tz,
                        require_pri=rec.transport not in ("file", "ingest"))
     tags: list[str] = []
@@ -96,14 +113,17 @@ def normalise(rec: Record, options: NormaliseOptions) -> Event:
     if host:
         event["host.name"] = host
     if msg.priority is not None:
-        event.update({
-            "log.syslog.priority": msg.priority,
-            "log.syslog.facility.code": msg.facility,
-            "log.syslog.facility.name": facility_name(msg.facility),
-            "log.syslog.severity.code": msg.severity,
-            "log.syslog.severity.name": severity_name(msg.severity),
-            "event.severity": msg.severity,
-        })
+        fields = _PRIORITY_FIELDS.get(msg.priority)
+        if fields is None:
+            fields = _PRIORITY_FIELDS[msg.priority] = {
+                "log.syslog.priority": msg.priority,
+                "log.syslog.facility.code": msg.facility,
+                "log.syslog.facility.name": facility_name(msg.facility),
+                "log.syslog.severity.code": msg.severity,
+                "log.syslog.severity.name": severity_name(msg.severity),
+                "event.severity": msg.severity,
+            }
+        event.update(fields)
     event["log.syslog.format"] = msg.format
     if msg.version is not None:
         event["log.syslog.version"] = msg.version

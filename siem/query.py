@@ -568,3 +568,37 @@ def gate_of(node: Node | None) -> tuple[str, frozenset[str]] | None:
     if len(fields) != 1:
         return None
     return fields.pop(), frozenset().union(*(g[1] for g in gates if g is not None))
+
+
+Gate = tuple[str, frozenset[str]]
+
+
+def gates_of(node: Node | None) -> list[Gate] | None:
+    """Like ``gate_of``, but an OR over different fields keeps one gate per field.
+
+    A match needs at least one of the returned gates to hold, so a rule can be indexed
+    under each of them: ``event.action:firewall_deny OR (event.module:openssh AND …)``
+    gives ``[("event.action", {firewall_deny}), ("event.module", {openssh})]``.
+    None: some match needs no gate field at all.
+    """
+    if node is None:
+        return None
+    if isinstance(node, Term):
+        gate = gate_of(node)
+        return [gate] if gate is not None else None
+    if isinstance(node, Not):
+        return None
+    if node.op == "and":
+        single = gate_of(node)
+        if single is not None:
+            return [single]
+        found = [g for g in (gates_of(child) for child in node.children) if g is not None]
+        return min(found, key=len) if found else None
+    merged: dict[str, frozenset[str]] = {}
+    for child in node.children:
+        gates = gates_of(child)
+        if gates is None:
+            return None
+        for field, values in gates:
+            merged[field] = merged.get(field, frozenset()) | values
+    return sorted(merged.items(), key=lambda g: GATE_FIELDS.index(g[0]))

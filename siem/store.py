@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Select, and_, delete, func, or_, select
+from sqlalchemy import JSON, Connection, DateTime, Select, and_, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -88,18 +88,40 @@ class IdGenerator:
 _IDS = IdGenerator()
 
 
+_ISO: dict[datetime, str] = {}
+
+
+def _iso(value: datetime) -> str:
+    """``_utc(value).isoformat()``, remembered for UTC times: a batch shares its arrival
+    time and most of its device times (one second holds many events)."""
+    if value.tzinfo is not UTC:
+        return _utc(value).isoformat()
+    text = _ISO.get(value)
+    if text is None:
+        if len(_ISO) >= 4096:
+            _ISO.clear()
+        text = _ISO[value] = value.isoformat()
+    return text
+
+
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    tz = value.tzinfo
+    if tz is UTC:  # the normal case: normalise() hands out UTC times
+        return value
+    return value.replace(tzinfo=UTC) if tz is None else value.astimezone(UTC)
 
 
 _PLAIN = (str, int, float, bool, type(None))
+_PLAIN_TYPES = frozenset(_PLAIN)
+_COLUMN_FIELDS = tuple((column, field, _LIMITS[column]) for column, field in _FIELD_COLUMNS
+                       if column != "category")
 
 
 def _json_safe(value: Any) -> Any:
     if value.__class__ in _PLAIN:
         return value
     if isinstance(value, datetime):
-        return _utc(value).isoformat()
+        return _iso(value)
     if isinstance(value, dict):
         return {k: _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -114,17 +136,35 @@ def event_row(event: Event, raw: str, raw_encoding: str, row_id: int) -> dict[st
     if isinstance(category, list):
         category = category[0] if category else None
     severity = get("event.severity")
-    plain = _PLAIN
-    doc = {k: v if v.__class__ in plain else _json_safe(v) for k, v in event.items()}
+    plain = _PLAIN_TYPES
+    # A copy with the few values JSON cannot hold as they are replaced; lists of plain
+    # values (tags, related.*, event.category) are shared, not copied.
+    doc = dict(event)
+    for key, value in event.items():
+        cls = value.__class__
+        if cls in plain:
+            continue
+        if cls is datetime:
+            doc[key] = _iso(value)
+        elif cls is list:
+            for item in value:
+                if item.__class__ not in plain:
+                    doc[key] = _json_safe(value)
+                    break
+        else:
+            doc[key] = _json_safe(value)
     row = {"id": row_id, "event_id": event["event.id"],
            "timestamp": _utc(event["@timestamp"]), "created": _utc(event["event.created"])}
     # The indexed columns, cut to their width (a str within the width is the common case).
-    for column, field in _FIELD_COLUMNS:
-        value = category if column == "category" else get(field)
-        if value is not None and (value.__class__ is not str
-                                  or len(value) > _LIMITS[column]):
-            value = str(value)[:_LIMITS[column]]
+    for column, field, limit in _COLUMN_FIELDS:
+        value = get(field)
+        if value is not None and (value.__class__ is not str or len(value) > limit):
+            value = str(value)[:limit]
         row[column] = value
+    if category is not None and (category.__class__ is not str
+                                 or len(category) > _LIMITS["category"]):
+        category = str(category)[:_LIMITS["category"]]
+    row["category"] = category
     row["severity"] = (severity if isinstance(severity, int) and -2**31 < severity < 2**31
                        else None)
     row["message"] = str(get("message") or "")
@@ -161,11 +201,32 @@ def _sqlite_plan(conn: Connection) -> tuple[str, list[tuple[int, Any]]]:
         stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
         procs = [(i, c.type.dialect_impl(dialect).bind_processor(dialect))
                  for i, c in enumerate(table.c)]
-        procs = [(i, _json_text if isinstance(c.type, JSON) else p)
+        procs = [(i, _json_text if isinstance(c.type, JSON) else
+                  _remembered(p) if isinstance(c.type, DateTime) and p is not None else p)
                  for (i, p), c in zip(procs, table.c, strict=True)]
         plan = (str(stmt.compile(dialect=dialect)), [(i, p) for i, p in procs if p is not None])
         _SQLITE_PLANS[dialect] = plan
     return plan
+
+
+def _remembered(proc: Any) -> Any:
+    """The dialect's datetime bind processor, remembering its text for UTC values.
+
+    Only UTC values are remembered: the processor writes the wall-clock fields and
+    ignores the zone, and equal instants in other zones would share a cache entry.
+    """
+    cache: dict[datetime, Any] = {}
+
+    def process(value: Any) -> Any:
+        if value.__class__ is not datetime or value.tzinfo is not UTC:
+            return proc(value)
+        text = cache.get(value)
+        if text is None:
+            if len(cache) >= 4096:
+                cache.clear()
+            text = cache[value] = proc(value)
+        return text
+    return process
 
 
 def _json_text(value: Any) -> str:
@@ -203,6 +264,15 @@ def _insert_sqlite(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
         params.append(tuple(values))
     result = conn.exec_driver_sql(sql, params)
     return max(int(result.rowcount), 0)
+
+
+def existing_event_ids(session: Session, event_ids: Sequence[str]) -> set[str]:
+    """Return which of *event_ids* are stored already (one indexed query per 500)."""
+    found: set[str] = set()
+    for chunk in chunks(event_ids, 500):
+        found.update(session.scalars(select(SiemEvent.event_id)
+                                     .where(SiemEvent.event_id.in_(chunk))))
+    return found
 
 
 def new_row_ids(count: int) -> list[int]:

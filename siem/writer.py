@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -66,6 +67,46 @@ def build_rows(records: list[Record], options: NormaliseOptions,
         for (key, transport), (ok, bad) in counts.items():
             stats.processed(key, transport, ok, bad)
     return rows
+
+
+def process_batch(db: Database, records: list[Record], options: NormaliseOptions,
+                  registry: EnrichmentRegistry, stats: SourceStats | None,
+                  detection: DetectionRunner | None = None, *,
+                  after_store: Callable[[], None] | None = None,
+                  only_new: bool = False) -> int:
+    """The one path every record takes: normalise, enrich, store, then the rules.
+
+    Used by the writer thread (records from the spool) and by ``simpul siem ingest``
+    (lines of a file), so replayed logs raise the same incidents as received ones.
+    The batch is stored in one transaction; *after_store* runs once it has committed
+    (the writer advances the spool there), and only then do the rules run, so an event
+    is stored before any alert points at it and a rule bug never loses an event.
+    With *only_new*, events already stored before this batch (a file imported twice)
+    are not shown to the rules again. Returns how many rows were new.
+    """
+    events: list[dict[str, Any]] | None = [] if detection is not None else None
+    rows = build_rows(records, options, registry, stats, events)
+    known: set[str] = set()
+    if events and only_new:
+        with db.session(write=False) as session:
+            known = store.existing_event_ids(session, [r["event_id"] for r in rows])
+    new = store_rows(db, rows)
+    if after_store is not None:
+        after_store()
+    if events and detection is not None:
+        if known:
+            events = [e for e in events if e["event.id"] not in known]
+        if events:
+            run_rules(detection, events)
+    return new
+
+
+def run_rules(detection: DetectionRunner, events: list[dict[str, Any]]) -> None:
+    """Rules on stored *events*; a failure is logged and never blocks ingest."""
+    try:
+        detection.after_batch(events)
+    except Exception as exc:
+        logger.opt(exception=exc).error("siem detection failed for a batch: {}", exc)
 
 
 def store_rows(db: Database, rows: list[dict[str, Any]]) -> int:
@@ -195,20 +236,9 @@ class EventWriter:
             self.detection.stop()
 
     def _write(self, batch: Batch) -> None:
-        events: list[dict[str, Any]] | None = [] if self.detection is not None else None
-        rows = build_rows(batch.records, self.options, self.registry, self.stats, events)
-        self.stored += store_rows(self.db, rows)
-        self.spool.commit(batch.end)
-        if events:
-            self._detect(events)
-
-    def _detect(self, events: list[dict[str, Any]]) -> None:
-        """Rules run after the commit; a failure is logged and never blocks ingest."""
-        assert self.detection is not None
-        try:
-            self.detection.after_batch(events)
-        except Exception as exc:
-            logger.opt(exception=exc).error("siem detection failed for a batch: {}", exc)
+        self.stored += process_batch(self.db, batch.records, self.options, self.registry,
+                                     self.stats, self.detection,
+                                     after_store=lambda: self.spool.commit(batch.end))
 
     def _detect_periodic(self) -> None:
         assert self.detection is not None

@@ -38,7 +38,7 @@ import yaml
 
 from siem.detect.alerts import SEVERITIES, Alert, opd_of
 from siem.detect.sigma_rules import LoadProblem
-from siem.query import QueryError, compile_python, gate_of, parse_query
+from siem.query import Gate, QueryError, compile_python, gate_of, gates_of, parse_query
 
 Event = dict[str, Any]
 TYPES = ("threshold", "sequence", "spread", "absence", "change_window")
@@ -137,6 +137,8 @@ class CorrelationRule:
     max_groups: int = DEFAULT_MAX_GROUPS
     query: str = ""
     gate: tuple[str, frozenset[str]] | None = None
+    # Gates of which every match needs one (query.gates_of); None: no such gates.
+    gates: list[Gate] | None = None
     state: OrderedDict[str, Any] = field(default_factory=OrderedDict)
     fired: dict[str, float] = field(default_factory=dict)
 
@@ -334,6 +336,7 @@ def _query(spec: Any, name: str) -> tuple[Callable[[Event], bool], str]:
         raise RuleFileError(f"{name}: {exc}") from None
     predicate = compile_python(node)
     predicate.gate = gate_of(node)  # type: ignore[attr-defined]
+    predicate.gates = gates_of(node)  # type: ignore[attr-defined]
     return predicate, text
 
 
@@ -370,6 +373,7 @@ def build_rule(spec: dict[str, Any], path: str) -> CorrelationRule:
     rule_kw: dict[str, Any] = {}
     query = ""
     gate = None
+    gates: list[Gate] | None = None
     if kind_ == "sequence":
         first, then = spec.get("first"), spec.get("then")
         if not isinstance(first, dict) or not isinstance(then, dict):
@@ -381,11 +385,18 @@ def build_rule(spec: dict[str, Any], path: str) -> CorrelationRule:
         g1, g2 = getattr(match, "gate", None), getattr(rule_kw["then"], "gate", None)
         if g1 is not None and g2 is not None and g1[0] == g2[0]:
             gate = (g1[0], g1[1] | g2[1])
+        l1, l2 = getattr(match, "gates", None), getattr(rule_kw["then"], "gates", None)
+        if l1 is not None and l2 is not None:
+            merged: dict[str, frozenset[str]] = {}
+            for field_name, values in (*l1, *l2):
+                merged[field_name] = merged.get(field_name, frozenset()) | values
+            gates = list(merged.items())
     elif kind_ == "absence":
         match, query = (lambda _e: True), ""
     else:
         match, query = _query(spec, rid)
         gate = getattr(match, "gate", None)
+        gates = getattr(match, "gates", None)
     if kind_ == "spread":
         distinct = spec.get("distinct")
         if not isinstance(distinct, str) or not distinct:
@@ -401,7 +412,7 @@ def build_rule(spec: dict[str, Any], path: str) -> CorrelationRule:
         window=window, count=count, group_by=tuple(group_by), match=match, path=path,
         description=str(spec.get("description") or "").strip(), damage_class=damage,
         max_groups=int(spec.get("max_groups", DEFAULT_MAX_GROUPS)), query=query, gate=gate,
-        **rule_kw)
+        gates=gates, **rule_kw)
 
 
 def load_correlation_dir(paths: Iterable[Path]

@@ -69,6 +69,54 @@ def rule_dirs(extra: Iterable[str | Path] = ()) -> tuple[list[Path], list[Path]]
     return sigma, corr
 
 
+class _SigmaIndex:
+    """The Sigma rules of one event module, split by their gate (``gate_of``).
+
+    ``candidates`` returns, in the order of the given positions (alerts and incidents
+    come out as if every rule had been tried), the ungated rules plus the gated ones
+    whose gate value the event carries; the rest cannot match and are not called.
+    """
+
+    __slots__ = ("_all", "_gates", "_pos", "_ungated")
+
+    def __init__(self, rules: list[tuple[int, CompiledSigmaRule]]) -> None:
+        rules = sorted(rules, key=lambda item: item[0])
+        self._ungated = [r for _, r in rules if r.gate is None]
+        self._all = [r for _, r in rules]
+        gates: dict[str, dict[str, list[tuple[int, CompiledSigmaRule]]]] = {}
+        for pos, rule in rules:
+            if rule.gate is not None:
+                by_value = gates.setdefault(rule.gate[0], {})
+                for value in rule.gate[1]:
+                    by_value.setdefault(value, []).append((pos, rule))
+        self._gates = list(gates.items())
+        self._pos = {id(r): pos for pos, r in rules}
+
+    def candidates(self, event: Event) -> list[CompiledSigmaRule]:
+        """The rules that can match *event*, in order."""
+        found: list[tuple[int, CompiledSigmaRule]] | None = None
+        for field_name, by_value in self._gates:
+            value = event.get(field_name)
+            if value is None:
+                continue
+            if value.__class__ is not str:
+                if isinstance(value, list | tuple):
+                    return self._all  # a list matches if any item does: try them all
+                value = str(value)
+            hit = by_value.get(value.lower())
+            if hit:
+                found = hit if found is None else [*found, *hit]
+        if found is None:
+            return self._ungated
+        pos = self._pos
+        return [r for _, r in sorted([*((pos[id(r)], r) for r in self._ungated), *found],
+                                     key=_first)]
+
+
+def _first(item: tuple[int, Any]) -> int:
+    return item[0]
+
+
 class Detector:
     """Loaded rules, their switches, and the correlation state."""
 
@@ -102,28 +150,43 @@ class Detector:
         return cls(sigma, corr, [*p1, *p2], **kwargs)
 
     def _index(self) -> None:
-        by_module: dict[str, list[CompiledSigmaRule]] = {}
-        generic: list[CompiledSigmaRule] = []
-        for rule in self.sigma:
+        by_module: dict[str, list[tuple[int, CompiledSigmaRule]]] = {}
+        generic: list[tuple[int, CompiledSigmaRule]] = []
+        for pos, rule in enumerate(self.sigma):
             if rule.rule_id in self.disabled:
                 continue
             if rule.modules is None:
-                generic.append(rule)
+                generic.append((pos, rule))
             else:
                 for module in rule.modules:
-                    by_module.setdefault(module, []).append(rule)
-        self._generic = generic
-        self._by_module = {m: [*rules, *generic] for m, rules in by_module.items()}
+                    by_module.setdefault(module, []).append((pos, rule))
+        self._generic = _SigmaIndex(generic)
+        # a module's own rules first, then the source-agnostic ones (each in load order)
+        after = [(len(self.sigma) + pos, rule) for pos, rule in generic]
+        self._by_module = {m: _SigmaIndex([*rules, *after]) for m, rules in by_module.items()}
         self._active_corr = [r for r in self.correlation if r.rule_id not in self.disabled]
         self._absence = [r for r in self._active_corr if r.type == "absence"]
         event_corr = [r for r in self._active_corr if r.type != "absence"]
-        # Correlation rules indexed by a field value every match must have (see gate_of).
-        self._ungated = [r for r in event_corr if r.gate is None]
-        gates: dict[str, dict[str, list[CorrelationRule]]] = {}
+        # Correlation rules indexed by field values of which every match must have one
+        # (query.gates_of), so an event meets only rules that can match it. Candidates
+        # run in a fixed order (rank): the rules without a single gate (gate_of) in load
+        # order, then those with one, by gate field — the order alerts have always come
+        # out in, which decides e.g. an incident's title.
+        single: dict[str, int] = {}
         for rule in event_corr:
             if rule.gate is not None:
-                by_value = gates.setdefault(rule.gate[0], {})
-                for value in rule.gate[1]:
+                single.setdefault(rule.gate[0], len(single))
+        rank: dict[int, int] = {}
+        for pos, rule in enumerate(event_corr):
+            rank[id(rule)] = pos if rule.gate is None else (1 + single[rule.gate[0]]) << 20 | pos
+        self._corr_rank = rank
+        self._ungated = sorted((r for r in event_corr if r.gates is None),
+                               key=lambda r: rank[id(r)])
+        gates: dict[str, dict[str, list[CorrelationRule]]] = {}
+        for rule in event_corr:
+            for field_name, values in rule.gates or ():
+                by_value = gates.setdefault(field_name, {})
+                for value in values:
                     by_value.setdefault(value, []).append(rule)
         self._gates = list(gates.items())
 
@@ -148,10 +211,12 @@ class Detector:
         alerts: list[Alert] = []
         by_module, generic = self._by_module, self._generic
         ungated, gates, absence = self._ungated, self._gates, self._absence
+        rank = self._corr_rank
         changes = self.change_lookup
         for event in events:
             module = event.get("event.module")
-            for rule in by_module.get(module, generic) if module else generic:
+            index = by_module.get(module, generic) if module else generic
+            for rule in index.candidates(event):
                 try:
                     hit = rule.predicate(event)
                 except Exception as exc:  # a rule bug must not stop the others
@@ -166,17 +231,20 @@ class Detector:
                         summary=str(event.get("message") or "")[:300],
                         event_ids=[str(event.get("event.id", ""))], opd=opd_of(event),
                         damage_class="interruption" if rule.kind == "infrastructure" else ""))
-            corr = list(ungated)
+            corr = ungated
+            extra: list[CorrelationRule] | None = None
             for gate_field, by_value in gates:
-                found = by_value.get(event.get(gate_field))  # type: ignore[arg-type]
-                if found:
-                    corr.extend(found)
-            seen_rules: set[int] = set()
+                value = event.get(gate_field)
+                if value.__class__ is str:
+                    found = by_value.get(value)  # type: ignore[arg-type]
+                    if found:
+                        extra = found if extra is None else [*extra, *found]
+            if extra is not None:
+                corr = sorted({id(r): r for r in (*ungated, *extra)}.values(),
+                              key=lambda r: rank[id(r)])
+            # (sigma_candidates/correlation_candidates say the same, for tests and tools;
+            # inlined here because this loop runs for every event)
             for crule in corr:
-                if len(corr) > 1:
-                    if id(crule) in seen_rules:
-                        continue
-                    seen_rules.add(id(crule))
                 try:
                     alert = crule.process(event, changes)
                 except Exception as exc:
@@ -188,6 +256,25 @@ class Detector:
                 arule.seen(event)
         self._count(alerts)
         return self._suppress(alerts)
+
+    def sigma_candidates(self, event: Event) -> list[CompiledSigmaRule]:
+        """The enabled Sigma rules *event* is tried against, in load order."""
+        module = event.get("event.module")
+        index = self._by_module.get(module, self._generic) if module else self._generic
+        return index.candidates(event)
+
+    def correlation_candidates(self, event: Event) -> list[CorrelationRule]:
+        """The enabled event-driven correlation rules *event* is fed to, in order."""
+        extra: list[CorrelationRule] = []
+        for gate_field, by_value in self._gates:
+            value = event.get(gate_field)
+            if value.__class__ is str:
+                extra.extend(by_value.get(value, ()))
+        if not extra:
+            return list(self._ungated)
+        rank = self._corr_rank
+        return sorted({id(r): r for r in (*self._ungated, *extra)}.values(),
+                      key=lambda r: rank[id(r)])
 
     def _suppress(self, alerts: list[Alert]) -> list[Alert]:
         """Drop repeats of (rule, entity) within ``SUPPRESS_S`` (hits are still counted)."""

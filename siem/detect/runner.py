@@ -25,17 +25,22 @@ class DetectionRunner:
     """Glue between the writer, the detector and the incident store."""
 
     def __init__(self, db: Database, detector: Detector, *, notifier: Notifier | None = None,
-                 state_save_s: float = 30.0) -> None:
+                 state_save_s: float = 30.0, live: bool = True) -> None:
         self.db, self.detector, self.notifier = db, detector, notifier
         self.state_save_s = state_save_s
+        # live: the service's runner. A replay (``simpul siem ingest``) starts with empty
+        # correlation state, never saves it over the service's, and runs no absence
+        # checks (old logs would make every host look silent); switches and hit counts
+        # are shared either way.
+        self.live = live
         self._next_save = 0.0
         self._next_tick = 0.0
         self.alerts = 0
         self.started = False
 
     @classmethod
-    def build(cls, db: Database, siem: SiemSettings, *, expected_hosts: Any = None
-              ) -> DetectionRunner:
+    def build(cls, db: Database, siem: SiemSettings, *, expected_hosts: Any = None,
+              live: bool = True) -> DetectionRunner:
         """The runner the service uses: shipped + user rules, helpdesk lookup, SMTP."""
         from siem.inventory_link import approved_change
 
@@ -44,14 +49,15 @@ class DetectionRunner:
             expected_hosts=expected_hosts)
         notifier = Notifier(host=siem.smtp_host, port=siem.smtp_port, sender=siem.mail_from,
                             recipients=siem.notify_to, min_severity=siem.notify_min_severity)
-        return cls(db, detector, notifier=notifier, state_save_s=siem.state_save_s)
+        return cls(db, detector, notifier=notifier, state_save_s=siem.state_save_s, live=live)
 
     def start(self) -> None:
         """Read switches and restore correlation state (writer thread, before ingest)."""
         try:
             with self.db.session() as session:
                 self.detector.sync(session)
-                self.detector.load_state(session)
+                if self.live:
+                    self.detector.load_state(session)
         except Exception as exc:
             logger.error("siem detection state not restored: {}", exc)
         self.started = True
@@ -79,14 +85,15 @@ class DetectionRunner:
     def periodic(self, force: bool = False) -> None:
         """Absence checks every 10 s; switches, hit counts and state every ``state_save_s``."""
         now = time.monotonic()
-        if force or now >= self._next_tick:
+        if self.live and (force or now >= self._next_tick):
             self._next_tick = now + 10.0
             self._file(self.detector.tick())
         if force or now >= self._next_save:
             self._next_save = now + self.state_save_s
             with self.db.session() as session:
                 self.detector.sync(session)
-                self.detector.save_state(session)
+                if self.live:
+                    self.detector.save_state(session)
 
     def stop(self) -> None:
         """Save hit counts and state one last time."""

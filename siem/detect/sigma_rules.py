@@ -142,6 +142,9 @@ class CompiledSigmaRule:
     entity_fields: tuple[str, ...] = ("source.ip", "user.name", "host.name")
     kind: str = "security"
     references: list[str] = field(default_factory=list)
+    # (field, lower-cased values): the event's value of that field, lower-cased, must be
+    # one of these for the rule to match at all (see gate_of); None: no such field.
+    gate: tuple[str, frozenset[str]] | None = None
 
 
 def _resolve_logsource(rule: SigmaRule) -> frozenset[str] | None:
@@ -310,6 +313,38 @@ def _compile(node: Any) -> Predicate:
     raise Unsupported(f"condition element {type(node).__name__}")
 
 
+def gate_of(node: Any) -> tuple[str, frozenset[str]] | None:
+    """A field and the values (lower-cased) one of which every match of *node* needs.
+
+    A leaf ``field = plain string`` (no wildcard, any case) gives itself; AND gives the
+    gate of one of its parts; OR gives a gate only when all parts gate on one field
+    (the union). The engine indexes rules by it, so an event meets only the rules whose
+    gate its value opens (plus the ungated ones) — with many rules for one source
+    (a Sigma pack for sshd) most are never called for most events.
+    """
+    if isinstance(node, ConditionFieldEqualsValueExpression | ConditionValueExpression):
+        value = node.value
+        if isinstance(value, SigmaString) and not value.contains_special():
+            return _map_field(getattr(node, "field", None)), frozenset({value.to_plain().lower()})
+        return None
+    if isinstance(node, ConditionAND):
+        gates = [g for g in (gate_of(a) for a in node.args) if g is not None]
+        return min(gates, key=lambda g: len(g[1])) if gates else None
+    if isinstance(node, ConditionOR):
+        return _union([gate_of(a) for a in node.args])
+    return None
+
+
+def _union(gates: list[tuple[str, frozenset[str]] | None]
+           ) -> tuple[str, frozenset[str]] | None:
+    if not gates or any(g is None for g in gates):
+        return None
+    fields = {g[0] for g in gates if g is not None}
+    if len(fields) != 1:
+        return None
+    return fields.pop(), frozenset().union(*(g[1] for g in gates if g is not None))
+
+
 def _check_modifiers(rule: SigmaRule) -> None:
     def walk(items: Iterable[Any]) -> None:
         for item in items:
@@ -330,8 +365,10 @@ def compile_rule(rule: SigmaRule, path: str) -> CompiledSigmaRule:
         raise Unsupported("; ".join(str(e) for e in rule.errors))
     modules = _resolve_logsource(rule)
     _check_modifiers(rule)
-    preds = [_compile(cond.parse()) for cond in rule.detection.parsed_condition]
+    trees = [cond.parse() for cond in rule.detection.parsed_condition]
+    preds = [_compile(tree) for tree in trees]
     predicate = preds[0] if len(preds) == 1 else (lambda e: any(p(e) for p in preds))
+    gate = _union([gate_of(tree) for tree in trees])
     technique, tactics = "", []
     for tag in rule.tags:
         if tag.namespace == "attack":
@@ -350,7 +387,7 @@ def compile_rule(rule: SigmaRule, path: str) -> CompiledSigmaRule:
         entity_fields=tuple(entity) if isinstance(entity, list) else
         ("source.ip", "user.name", "host.name"),
         kind=str(custom.get("simpul_kind", "security")),
-        references=list(rule.references or []))
+        references=list(rule.references or []), gate=gate)
 
 
 def load_sigma_dir(paths: Iterable[Path]) -> tuple[list[CompiledSigmaRule], list[LoadProblem]]:

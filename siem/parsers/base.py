@@ -36,6 +36,8 @@ class Rule:
 
     pattern: re.Pattern[str]
     fields: Fields
+    # (group index, field, is an integer field) for each named group, worked out once.
+    groups: tuple[tuple[int, str, bool], ...] = ()
 
     def apply(self, text: str) -> Fields | None:
         """Return the fields for *text*, or None when the pattern does not match."""
@@ -43,11 +45,12 @@ class Rule:
         if m is None:
             return None
         out = dict(self.fields)
-        for name, value in m.groupdict().items():
-            if value is None or value == "":
+        values = m.groups()
+        for index, key, is_int in self.groups:
+            value = values[index]
+            if not value:
                 continue
-            key = name.replace("__", ".")
-            if key in INT_FIELDS:
+            if is_int:
                 try:
                     out[key] = int(value)
                 except ValueError:
@@ -59,7 +62,12 @@ class Rule:
 
 def rule(pattern: str, **fields: Any) -> Rule:
     """Build a Rule; keyword names use ``__`` for dots like the groups (``event__action``)."""
-    return Rule(re.compile(pattern), {k.replace("__", "."): v for k, v in fields.items()})
+    compiled = re.compile(pattern)
+    groups = []
+    for name, number in sorted(compiled.groupindex.items(), key=lambda item: item[1]):
+        key = name.replace("__", ".")
+        groups.append((number - 1, key, key in INT_FIELDS))
+    return Rule(compiled, {k.replace("__", "."): v for k, v in fields.items()}, tuple(groups))
 
 
 def first_match(rules: Iterable[Rule], text: str) -> Fields | None:

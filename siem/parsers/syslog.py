@@ -130,20 +130,38 @@ def _parse_sd(text: str) -> tuple[dict[str, dict[str, str]] | None, str, bool]:
     return sd, text[i:], True
 
 
+# (timestamp text, zone, year it gets) -> the datetime, before the new-year check.
+_BSD_CACHE: dict[tuple[str, tzinfo, int], datetime | None] = {}
+
+
 def _bsd_time(m: re.Match[str], received: datetime, tz: tzinfo) -> datetime | None:
     mon, day, year, hh, mi, ss, frac = m.groups()
     month = MONTHS.get(mon)
     if month is None:
         return None
     local_now = received.astimezone(tz)
+    # One second of a busy device is many lines with the same stamp: build it once.
+    key = (m.group(0), tz, local_now.year)
     try:
-        value = datetime(int(year) if year else local_now.year, month, int(day), int(hh),
-                         int(mi), min(int(ss), 59), int((frac or "0").ljust(6, "0")), tzinfo=tz)
-        # No year in RFC 3164: a December line read in January belongs to last year.
-        if not year and value - local_now > timedelta(days=2):
-            value = value.replace(year=value.year - 1)
-    except ValueError:
+        value = _BSD_CACHE[key]
+    except KeyError:
+        try:
+            value = datetime(int(year) if year else local_now.year, month, int(day),
+                             int(hh), int(mi), min(int(ss), 59),
+                             int((frac or "0").ljust(6, "0")), tzinfo=tz)
+        except ValueError:
+            value = None
+        if len(_BSD_CACHE) >= 4096:
+            _BSD_CACHE.clear()
+        _BSD_CACHE[key] = value
+    if value is None:
         return None
+    # No year in RFC 3164: a December line read in January belongs to last year.
+    if not year and value - local_now > timedelta(days=2):
+        try:
+            value = value.replace(year=value.year - 1)
+        except ValueError:
+            return None
     return value
 
 

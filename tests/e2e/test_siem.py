@@ -77,7 +77,7 @@ def test_console_search_live_stream_and_incident(page, live_server: LiveServer) 
     page.fill("#save-name", "alice failures")
     page.locator("form.save-search button[type=submit]").click()
     page.get_by_role("link", name="alice failures").click()
-    assert page.locator("#siem-rows tr").count() == 4
+    expect(page.locator("#siem-rows tr")).to_have_count(4)  # once the page has loaded
     # a malformed query explains itself instead of failing
     page.fill("#q", "(user.name:broken")
     page.press("#q", "Enter")

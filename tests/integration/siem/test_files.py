@@ -65,3 +65,59 @@ def test_ingest_cli_is_idempotent_and_stats_show_it(lite_app: AppContext, tmp_pa
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "events stored: 5" in out
     assert f"file:{path}" in out
+
+
+def _incident_keys(app: AppContext) -> set[tuple[str, str]]:
+    from sqlalchemy import select
+
+    from siem.models import SiemAlert
+
+    with app.db.session(write=False) as session:
+        return {(a.rule_id, a.entity) for a in session.scalars(select(SiemAlert))}
+
+
+def test_ingested_file_raises_the_incident_the_receiver_raises(
+        start_service: Callable[..., SiemService], lite_app: AppContext, tmp_path: Path,
+        monkeypatch: object) -> None:
+    """The same brute-force lines, once over TCP and once from a file: same incidents."""
+    import socket
+    from datetime import UTC, datetime
+
+    from simpul import migrate
+    from simpul.db import Database
+    from simpul.settings import load_settings
+
+    stamp = datetime.now(UTC).strftime("%b %d %H:%M:%S").replace(" 0", "  ")
+    lines = [f"<38>{stamp} bastion sshd[2211]: Failed password for root from 203.0.113.77 "
+             f"port {40000 + i} ssh2" for i in range(6)]
+    service = start_service(inventory_enrich=False)
+    with socket.create_connection(("127.0.0.1", service.ports["tcp"])) as sock:
+        sock.sendall("".join(f"{line}\n" for line in lines).encode())
+    assert wait_for_events(lite_app.db, 6) == 6
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not _incident_keys(lite_app):
+        time.sleep(0.2)
+    received = _incident_keys(lite_app)
+    assert ("corr:ssh-brute-force", "source.ip=203.0.113.77") in received
+
+    path = tmp_path / "auth.log"
+    path.write_text("".join(f"{line}\n" for line in lines))
+    other = load_settings(env={}, data_dir=str(tmp_path / "replay"),
+                          database_url=f"sqlite:///{tmp_path / 'replay.db'}")
+    replay = AppContext(settings=other, db=Database.from_settings(other))
+    try:
+        migrate.upgrade(replay.db)
+        for key, value in {"SIMPUL_DATA_DIR": str(tmp_path / "replay"),
+                           "SIMPUL_DATABASE_URL": other.database_url,
+                           "SIMPUL_SIEM_INVENTORY_ENRICH": "off"}.items():
+            monkeypatch.setenv(key, value)  # type: ignore[attr-defined]
+        main(["siem", "ingest", str(path)])
+        assert _incident_keys(replay) == received
+        main(["siem", "ingest", str(path)])  # already stored: no second round of alerts
+        with replay.db.session(write=False) as session:
+            from sqlalchemy import func, select
+
+            from siem.models import SiemAlert
+            assert session.scalar(select(func.count()).select_from(SiemAlert)) == len(received)
+    finally:
+        replay.db.dispose()

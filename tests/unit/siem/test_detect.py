@@ -205,3 +205,104 @@ def test_radius_reject_and_nac_reject_storm() -> None:
     alerts = [a for a in det.process(storm) if a.rule_id == "corr:nac-reject-storm"]
     assert len(alerts) == 1 and alerts[0].entity == "observer.ip=10.50.0.2"
     assert alerts[0].technique == "T1200"
+
+
+GATED_SIGMA = """title: Gate on a list of users
+id: 7a000000-0000-4000-8000-000000000001
+logsource: {product: linux, service: sshd}
+detection:
+  sel:
+    User: [Root, admin]
+    Message|contains: password
+  condition: sel
+level: low
+---
+title: Action or message (no gate)
+id: 7a000000-0000-4000-8000-000000000002
+logsource: {product: linux, service: sshd}
+detection:
+  a: {Action: ssh_login}
+  b: {Message|contains: 'Invalid user'}
+  condition: a or b
+level: low
+---
+title: Cased user
+id: 7a000000-0000-4000-8000-000000000003
+logsource: {product: linux, service: sshd}
+detection:
+  sel: {User|cased: alice}
+  condition: sel
+level: low
+---
+title: A list field (tags)
+id: 7a000000-0000-4000-8000-000000000004
+logsource: {product: linux}
+detection:
+  sel: {tags: unparsed}
+  filter: {Action: ssh_login}
+  condition: sel and not filter
+level: low
+---
+title: Port number
+id: 7a000000-0000-4000-8000-000000000005
+logsource: {product: linux, service: sshd}
+detection:
+  sel: {SourcePort: 40001}
+  condition: sel
+level: low
+"""
+
+GATE_LINES = [
+    *(SSH_FAIL.format(s=i, u=u) for i, u in enumerate(["root", "ROOT", "admin", "alice",
+                                                         "Alice", "bob"])),
+    SSH_OK,
+    "<38>Nov 23 10:15:01 web1 sshd[811]: Invalid user test from 198.51.100.7 port 4",
+    "<38>Nov 23 10:15:01 web1 sshd[811]: Connection closed by 198.51.100.7 port 4",
+    "<13>Nov 23 10:15:01 web1 custom: nobody parses this",
+    "<189>12: *Nov 23 10:15:01: %LINK-3-UPDOWN: Interface Gi0/1, changed state to down",
+    "<4>Nov 23 10:15:01 fw1 kernel: nft-drop IN=eth0 OUT= SRC=198.51.100.9 "
+    "DST=10.10.1.2 LEN=60 PROTO=TCP SPT=4000 DPT=22 SYN",
+    "<30>1 2024-11-23T10:15:01Z core1 ospfd 99 - - AdjChg: Nbr 10.0.0.2 on eth1:10.255.0.1: "
+    "Full -> Deleted (InactivityTimer)",
+    "<38>Nov 23 10:15:01 radius radiusd[55]: (12) Login incorrect: [bob] (from client nas1 "
+    "port 1 cli aa-bb-cc-dd-ee-ff)",
+]
+
+
+def test_rule_indexes_skip_only_rules_that_cannot_match(tmp_path: Path) -> None:
+    """Gates are necessary conditions: a rule left out for an event never matches it."""
+    (tmp_path / "sigma").mkdir()
+    (tmp_path / "sigma" / "gated.yml").write_text(GATED_SIGMA)
+    det = Detector.from_dirs([tmp_path])
+    assert det.problems == []
+    by_title = {r.title: r for r in det.sigma}
+    assert by_title["Gate on a list of users"].gate == ("user.name",
+                                                         frozenset({"root", "admin"}))
+    assert by_title["Action or message (no gate)"].gate is None
+    corr_order = det.correlation_candidates({})  # the ungated ones
+    skipped_some = False
+    for line in GATE_LINES:
+        event = event_of(line)
+        tried = det.sigma_candidates(event)
+        module = event.get("event.module")
+        # the order every rule would be tried in: the module's own, then generic ones
+        full = [r for r in det.sigma if r.modules is not None and module in r.modules]
+        full += [r for r in det.sigma if r.modules is None]
+        assert tried == [r for r in full if r in tried]
+        for rule in det.sigma:
+            if rule not in tried:
+                skipped_some = True
+                module = event.get("event.module")
+                if rule.modules is None or module in rule.modules:
+                    assert not rule.predicate(event), (rule.title, line)
+        fed = det.correlation_candidates(event)
+        assert set(map(id, corr_order)) <= set(map(id, fed))
+        for crule in det.correlation:
+            if crule not in fed and crule.type != "absence":
+                assert not crule.match(event), (crule.rule_id, line)
+                assert crule.then is None or not crule.then(event), (crule.rule_id, line)
+    assert skipped_some
+    # the rules that can match still fire: user list (any case), cased user, list field
+    alerts = {a.title for a in det.process([event_of(line) for line in GATE_LINES])}
+    assert {"Gate on a list of users", "Cased user", "A list field (tags)",
+            "Action or message (no gate)", "Port number"} <= alerts

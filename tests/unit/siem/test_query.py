@@ -69,3 +69,20 @@ def test_time_ranges() -> None:
     assert parse_time("2024-11-23T10:00:00Z").isoformat() == "2024-11-23T10:00:00+00:00"
     with pytest.raises(QueryError, match="relative time"):
         parse_time("yesterday")
+
+
+@pytest.mark.parametrize(("query", "gates"), [
+    ("event.action:firewall_deny OR (event.module:openssh AND event.outcome:failure)",
+     [("event.action", {"firewall_deny"}), ("event.module", {"openssh"})]),
+    ("event.module:openssh AND event.outcome:failure", [("event.module", {"openssh"})]),
+    ("event.action:(a OR b) OR event.action:c", [("event.action", {"a", "b", "c"})]),
+    ("event.action:a OR source.ip:10.0.0.1", None),
+    ("NOT event.action:a", None),
+    ("(event.action:a OR event.module:m) AND (event.action:b OR event.outcome:x)",
+     [("event.action", {"a"}), ("event.module", {"m"})]),
+])
+def test_gates_are_necessary_conditions(query: str, gates: list | None) -> None:
+    from siem.query import gates_of
+
+    found = gates_of(parse_query(query))
+    assert (None if found is None else [(f, set(v)) for f, v in found]) == gates
