@@ -48,6 +48,18 @@ class LiveServer:
     password: str = DEMO_PASSWORD
 
 
+def sign_in(page: object, server: LiveServer, username: str) -> None:
+    """Sign *page* in as *username* (demo users share the demo password).
+
+    Keyboard-only sign-in and the wrong-password message are tested in test_shell.
+    """
+    page.goto("/login")  # type: ignore[attr-defined]
+    page.fill("#username", username)  # type: ignore[attr-defined]
+    page.fill("#password", server.password)  # type: ignore[attr-defined]
+    page.press("#password", "Enter")  # type: ignore[attr-defined]
+    page.wait_for_url(f"{server.url}/")  # type: ignore[attr-defined]
+
+
 @contextmanager
 def simpul_up(extra_env: dict[str, str] | None = None,
               setup: list[list[str]] | None = None) -> Iterator[LiveServer]:

@@ -27,7 +27,7 @@ from simpul.audit import Actor
 from simpul.db import Database
 from simpul.tenancy import get_opd
 from simpul.users import create_user
-from tests.browser import LiveServer
+from tests.browser import LiveServer, sign_in
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".simpul" / "e2e"
 
@@ -91,19 +91,10 @@ def inventory(live_server: LiveServer) -> Iterator[dict[str, int]]:
     yield ids
 
 
-def sign_in(page, live_server: LiveServer, username: str = "admin") -> None:
-    """Sign in (the keyboard-only sign-in itself is covered by test_shell)."""
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", live_server.password)
-    page.press("#password", "Enter")
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_rack_elevation_page(page, live_server: LiveServer, inventory: dict[str, int]) -> None:
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    sign_in(page, live_server)
+    sign_in(page, live_server, "admin")
     page.get_by_role("link", name="DCIM").click()
     page.get_by_role("link", name="Rak", exact=True).click()
     page.get_by_role("link", name="R-A01").click()

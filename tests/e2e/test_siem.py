@@ -21,7 +21,7 @@ from siem.normalise import NormaliseOptions
 from siem.spool import Record
 from siem.writer import build_rows, store_rows
 from simpul.db import Database
-from tests.browser import LiveServer
+from tests.browser import LiveServer, sign_in
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".simpul" / "e2e"
 
@@ -45,14 +45,6 @@ def ssh_line(user: str, i: int) -> str:
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return (f"<38>1 {stamp}Z bastion sshd 77 - - Failed password for {user} from "
             f"198.51.100.{i % 3 + 1} port {50000 + i} ssh2")
-
-
-def sign_in(page, live_server: LiveServer, username: str) -> None:
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", live_server.password)
-    page.press("#password", "Enter")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def test_console_search_live_stream_and_incident(page, live_server: LiveServer) -> None:

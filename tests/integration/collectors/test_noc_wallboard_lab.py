@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import LiveServer, simpul_up
+from tests.browser import LiveServer, sign_in, simpul_up
 from tests.integration.lab.labhelpers import REPO, Lab, in_ns
 
 pytestmark = pytest.mark.lab
@@ -39,11 +39,7 @@ def test_the_wall_fills_in_live_and_shows_a_cut_link(browser: Any, lab_wall: Liv
     context = browser.new_context(base_url=lab_wall.url, locale="id-ID",
                                   viewport={"width": 1920, "height": 1080})
     page = context.new_page()
-    page.goto("/login")
-    page.fill("#username", "noc")
-    page.fill("#password", lab_wall.password)
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"{lab_wall.url}/")
+    sign_in(page, lab_wall, "noc")
     page.goto("/noc/")
     first_paint = page.evaluate("() => performance.timeOrigin")
     # every lab router answers SNMP: the counters climb by themselves, without a reload

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.browser import LiveServer
+from tests.browser import LiveServer, sign_in
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".simpul" / "e2e"
 
@@ -19,11 +19,7 @@ def desk(browser: object, live_server: LiveServer, username: str) -> object:
     """A signed-in page for *username* (demo users share the demo password)."""
     context = browser.new_context(base_url=live_server.url, locale="id-ID")  # type: ignore
     page = context.new_page()
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", live_server.password)
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"{live_server.url}/")
+    sign_in(page, live_server, username)
     return page
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import LiveServer, simpul_up
+from tests.browser import LiveServer, sign_in, simpul_up
 from tests.integration.lab.labhelpers import REPO, Lab
 from tests.integration.playbooks.conftest import CLAB, LAB_PASSWORD, LAB_USER
 
@@ -31,11 +31,7 @@ def lab_web(lab: Lab) -> Iterator[LiveServer]:
 def test_dry_run_from_the_form_fills_in_live(browser: Any, lab_web: LiveServer) -> None:
     context = browser.new_context(base_url=lab_web.url, locale="id-ID")
     page = context.new_page()
-    page.goto("/login")
-    page.fill("#username", "infra")
-    page.fill("#password", lab_web.password)
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"{lab_web.url}/")
+    sign_in(page, lab_web, "infra")
     page.goto("/playbooks/")
     page.select_option("#playbook", "backbone")
     page.fill("#hosts", "core1")
