@@ -155,6 +155,12 @@ def topology(ctx: RenderContext) -> dict[str, Node]:
         return ctx.cache["backbone.topology"]  # type: ignore[no-any-return]
 
 
+def host_node(host: Host, ctx: RenderContext) -> tuple[Node | None, dict[str, Node]]:
+    """Return the run's node for *host* (None when the topology lacks it) and the topology."""
+    nodes = topology(ctx)
+    return nodes.get(str(host.data.get("device_name") or host.name)), nodes
+
+
 # --- the plan: what one router should hold ----------------------------------------------
 
 
@@ -304,8 +310,7 @@ def render_for(node: Node, nodes: dict[str, Node], ctx: RenderContext | None,
 
 def render(host: Host, ctx: RenderContext) -> dict[str, str]:
     """Return the candidate for the host's platform layer."""
-    nodes = topology(ctx)
-    node = nodes.get(str(host.data.get("device_name") or host.name))
+    node, nodes = host_node(host, ctx)
     layer = LAYER_OF_PLATFORM.get(str(host.data.get("platform")))
     if node is None or layer is None:
         return {}
@@ -345,8 +350,7 @@ def _nexthops(routes: list[dict[str, Any]]) -> int:
 def verify(host: Host, ctx: RenderContext, devices: dict[str, NetworkDriver]) -> list[str]:
     """Check adjacencies, BGP, loopback routes and two-core ECMP (polling until timeout)."""
     device = devices.get("frr")
-    nodes = topology(ctx)
-    node = nodes.get(str(host.data.get("device_name") or host.name))
+    node, nodes = host_node(host, ctx)
     if device is None or node is None:
         return []
     variables = plan(node, nodes, key="")

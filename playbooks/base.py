@@ -124,3 +124,8 @@ def wait_until(check: Callable[[], list[str]], timeout: float, *,
         if not problems or time.monotonic() >= deadline:
             return problems
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+
+
+def sudo_prefix(device: NetworkDriver) -> str:
+    """``"sudo -n "`` when a Linux-layer driver runs privileged commands through sudo."""
+    return "sudo -n " if getattr(device, "sudo", False) else ""

@@ -36,8 +36,14 @@ import os
 import re
 from typing import TYPE_CHECKING, Any
 
-from playbooks.backbone import Node, topology
-from playbooks.base import PlaybookError, RenderContext, render_template, wait_until
+from playbooks.backbone import Node, host_node
+from playbooks.base import (
+    PlaybookError,
+    RenderContext,
+    render_template,
+    sudo_prefix,
+    wait_until,
+)
 from simpul.logging import register_secret
 
 if TYPE_CHECKING:
@@ -148,8 +154,7 @@ def select(host: Host) -> bool:
 
 def render(host: Host, ctx: RenderContext) -> dict[str, str]:
     """Return the switch's NAC candidate per layer."""
-    nodes = topology(ctx)
-    node = nodes.get(str(host.data.get("device_name") or host.name))
+    node, nodes = host_node(host, ctx)
     layers = LAYERS_OF_PLATFORM.get(str(host.data.get("platform")))
     if node is None or layers is None:
         return {}
@@ -166,11 +171,10 @@ def render(host: Host, ctx: RenderContext) -> dict[str, str]:
 def verify(host: Host, ctx: RenderContext, devices: dict[str, NetworkDriver]) -> list[str]:
     """Every access port has an enabled 802.1X authenticator (hostapd) on Linux nodes."""
     device = devices.get("linux")
-    nodes = topology(ctx)
-    node = nodes.get(str(host.data.get("device_name") or host.name))
+    node, nodes = host_node(host, ctx)
     if device is None or node is None:
         return []
-    prefix = "sudo -n " if getattr(device, "sudo", False) else ""
+    prefix = sudo_prefix(device)
 
     def check() -> list[str]:
         problems = []

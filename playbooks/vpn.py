@@ -40,8 +40,14 @@ import ipaddress
 import os
 from typing import TYPE_CHECKING, Any
 
-from playbooks.backbone import ISP_ROLES, Node, Port, topology
-from playbooks.base import PlaybookError, RenderContext, render_template, wait_until
+from playbooks.backbone import ISP_ROLES, Node, Port, host_node
+from playbooks.base import (
+    PlaybookError,
+    RenderContext,
+    render_template,
+    sudo_prefix,
+    wait_until,
+)
 from simpul.logging import register_secret
 
 if TYPE_CHECKING:
@@ -223,8 +229,7 @@ def select(host: Host) -> bool:
 
 def render(host: Host, ctx: RenderContext) -> dict[str, str]:
     """Return the candidates: ``linux`` (swanctl) then ``frr`` (routes) on FRR boxes."""
-    nodes = topology(ctx)
-    node = nodes.get(str(host.data.get("device_name") or host.name))
+    node, nodes = host_node(host, ctx)
     layers = LAYERS_OF_PLATFORM.get(str(host.data.get("platform")))
     if node is None or layers is None:
         return {}
@@ -234,7 +239,7 @@ def render(host: Host, ctx: RenderContext) -> dict[str, str]:
 
 def sas(device: NetworkDriver) -> str:
     """Return ``swanctl --list-sas`` from a Linux-layer driver (through sudo if it uses it)."""
-    prefix = "sudo -n " if getattr(device, "sudo", False) else ""
+    prefix = sudo_prefix(device)
     command = f"{prefix}swanctl --list-sas 2>/dev/null"
     return str(device.cli([command])[command])
 
@@ -263,8 +268,7 @@ def sa_problems(text: str, conns: list[str]) -> list[str]:
 def verify(host: Host, ctx: RenderContext, devices: dict[str, NetworkDriver]) -> list[str]:
     """Tunnels up (IKE + CHILD SA) and, from a spoke, each hub's loopback answers."""
     device = devices.get("linux")
-    nodes = topology(ctx)
-    node = nodes.get(str(host.data.get("device_name") or host.name))
+    node, nodes = host_node(host, ctx)
     if device is None or node is None:
         return []
     variables = plan(node, nodes, key="-")
@@ -277,7 +281,7 @@ def verify(host: Host, ctx: RenderContext, devices: dict[str, NetworkDriver]) ->
         if problems and not variables["hub"]:
             # The spoke initiates on load; if the hub had not loaded its side yet, the
             # attempt ended in NO_PROPOSAL_CHOSEN, which charon does not retry. Kick it.
-            prefix = "sudo -n " if getattr(device, "sudo", False) else ""
+            prefix = sudo_prefix(device)
             for conn in conns:
                 device.cli([f"{prefix}swanctl --initiate --child {conn} --timeout 5"])
             problems = sa_problems(sas(device), conns)
