@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from siem.detect.alerts import SEVERITIES, Alert, opd_of
-from siem.detect.sigma_rules import LoadProblem
+from siem.detect.sigma_rules import LoadProblem, rule_files
 from siem.query import Gate, QueryError, compile_python, gate_of, gates_of, parse_query
 
 Event = dict[str, Any]
@@ -421,32 +421,27 @@ def load_correlation_dir(paths: Iterable[Path]
     rules: list[CorrelationRule] = []
     problems: list[LoadProblem] = []
     seen: set[str] = set()
-    for base in paths:
-        if not base.exists():
+    for path in rule_files(paths):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            problems.append(LoadProblem(str(path), "", f"cannot parse: {exc}"))
             continue
-        files = [base] if base.is_file() else sorted(
-            p for p in base.rglob("*") if p.suffix in (".yml", ".yaml"))
-        for path in files:
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except (OSError, yaml.YAMLError) as exc:
-                problems.append(LoadProblem(str(path), "", f"cannot parse: {exc}"))
+        specs = data.get("rules") if isinstance(data, dict) and "rules" in data else [data]
+        for spec in specs or []:
+            if not isinstance(spec, dict):
+                problems.append(LoadProblem(str(path), "", "a rule must be a mapping"))
                 continue
-            specs = data.get("rules") if isinstance(data, dict) and "rules" in data else [data]
-            for spec in specs or []:
-                if not isinstance(spec, dict):
-                    problems.append(LoadProblem(str(path), "", "a rule must be a mapping"))
-                    continue
-                try:
-                    rule = build_rule(spec, str(path))
-                except RuleFileError as exc:
-                    problems.append(LoadProblem(str(path), str(spec.get("id", "")), str(exc)))
-                    continue
-                if rule.rule_id in seen:
-                    problems.append(LoadProblem(str(path), rule.rule_id, "duplicate rule id"))
-                    continue
-                seen.add(rule.rule_id)
-                rules.append(rule)
+            try:
+                rule = build_rule(spec, str(path))
+            except RuleFileError as exc:
+                problems.append(LoadProblem(str(path), str(spec.get("id", "")), str(exc)))
+                continue
+            if rule.rule_id in seen:
+                problems.append(LoadProblem(str(path), rule.rule_id, "duplicate rule id"))
+                continue
+            seen.add(rule.rule_id)
+            rules.append(rule)
     return rules, problems
 
 

@@ -126,6 +126,18 @@ class LoadProblem:
     reason: str
 
 
+def rule_files(paths: Iterable[Path]) -> list[Path]:
+    """Every ``*.yml``/``*.yaml`` file named in *paths* or under them (missing ones skipped),
+    in a stable order: the Sigma and the correlation loaders read the same folders."""
+    files: list[Path] = []
+    for base in paths:
+        if base.is_file():
+            files.append(base)
+        elif base.exists():
+            files += sorted(p for p in base.rglob("*") if p.suffix in (".yml", ".yaml"))
+    return files
+
+
 @dataclass
 class CompiledSigmaRule:
     """One Sigma rule ready to run."""
@@ -395,37 +407,32 @@ def load_sigma_dir(paths: Iterable[Path]) -> tuple[list[CompiledSigmaRule], list
     rules: list[CompiledSigmaRule] = []
     problems: list[LoadProblem] = []
     seen: set[str] = set()
-    for base in paths:
-        if not base.exists():
+    for path in rule_files(paths):
+        try:
+            collection = SigmaCollection.from_yaml(path.read_text(encoding="utf-8"),
+                                                   collect_errors=True)
+        except (SigmaError, OSError, ValueError) as exc:
+            problems.append(LoadProblem(str(path), "", f"cannot parse: {exc}"))
             continue
-        files = [base] if base.is_file() else sorted(
-            p for p in base.rglob("*") if p.suffix in (".yml", ".yaml"))
-        for path in files:
-            try:
-                collection = SigmaCollection.from_yaml(path.read_text(encoding="utf-8"),
-                                                       collect_errors=True)
-            except (SigmaError, OSError, ValueError) as exc:
-                problems.append(LoadProblem(str(path), "", f"cannot parse: {exc}"))
+        for error in collection.errors:
+            problems.append(LoadProblem(str(path), "", str(error)))
+        for item in collection.rules:
+            if not isinstance(item, SigmaRule):
+                problems.append(LoadProblem(str(path), getattr(item, "title", ""),
+                                            "Sigma correlation rules are not supported; "
+                                            "write a simpul correlation rule instead"))
                 continue
-            for error in collection.errors:
-                problems.append(LoadProblem(str(path), "", str(error)))
-            for item in collection.rules:
-                if not isinstance(item, SigmaRule):
-                    problems.append(LoadProblem(str(path), getattr(item, "title", ""),
-                                                "Sigma correlation rules are not supported; "
-                                                "write a simpul correlation rule instead"))
-                    continue
-                try:
-                    compiled = compile_rule(item, str(path))
-                except (Unsupported, SigmaError) as exc:
-                    problems.append(LoadProblem(str(path), item.title, str(exc)))
-                    continue
-                if compiled.rule_id in seen:
-                    problems.append(LoadProblem(str(path), item.title,
-                                                f"duplicate rule id {compiled.rule_id}"))
-                    continue
-                seen.add(compiled.rule_id)
-                rules.append(compiled)
+            try:
+                compiled = compile_rule(item, str(path))
+            except (Unsupported, SigmaError) as exc:
+                problems.append(LoadProblem(str(path), item.title, str(exc)))
+                continue
+            if compiled.rule_id in seen:
+                problems.append(LoadProblem(str(path), item.title,
+                                            f"duplicate rule id {compiled.rule_id}"))
+                continue
+            seen.add(compiled.rule_id)
+            rules.append(compiled)
     return rules, problems
 
 
